@@ -1,0 +1,78 @@
+"""The one record a tracking request becomes, and the reasons one is dropped.
+
+Everything downstream of parsing (enrichment, the queue, the writer) reads a `Hit`, never
+the raw request. Its fields are the columns of the `hits` table, in order.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+
+class Action(enum.StrEnum):
+    PAGEVIEW = "pageview"
+    DOWNLOAD = "download"
+    OUTLINK = "outlink"
+    EVENT = "event"
+    SEARCH = "search"
+    PING = "ping"  # heartbeat: extends visit time, is not a pageview
+
+
+@dataclass(slots=True)
+class Hit:
+    site_id: int
+    ts: datetime
+    session_id: uuid.UUID
+    new_visit: bool
+    action: str
+    url: str
+    title: str | None = None
+    target_url: str | None = None  # download / outlink target
+    referrer: str | None = None
+    ref_type: str | None = None  # direct, website, search, social, campaign
+    ref_name: str | None = None
+    campaign_name: str | None = None
+    campaign_source: str | None = None
+    campaign_medium: str | None = None
+    campaign_keyword: str | None = None
+    campaign_content: str | None = None
+    search_keyword: str | None = None
+    search_category: str | None = None
+    search_count: int | None = None
+    event_category: str | None = None
+    event_action: str | None = None
+    event_name: str | None = None
+    event_value: float | None = None
+    browser: str | None = None
+    browser_version: str | None = None
+    os: str | None = None
+    device: str | None = None  # desktop, mobile, tablet, bot
+    lang: str | None = None
+    resolution: str | None = None
+    pv_id: str | None = None
+    ip_prefix: str | None = None  # already truncated; never a full address
+
+    def record(self) -> tuple[object, ...]:
+        """The row for COPY, in `COLUMNS` order."""
+        return tuple(getattr(self, name) for name in COLUMNS)
+
+
+COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Hit))
+
+
+class DropReason(enum.StrEnum):
+    """Why a request did not become a stored hit; each is counted in a metric."""
+
+    NO_CONSENT = "no_consent"
+    PRIVACY_SIGNAL = "privacy_signal"  # Sec-GPC / DNT treated as no consent
+    BOT = "bot"
+
+
+@dataclass(frozen=True, slots=True)
+class Drop:
+    """A request that is answered as usual but not kept (not an error of the client)."""
+
+    reason: DropReason
