@@ -1,0 +1,97 @@
+"""Builds the aiohttp application: routes, and its resources in start-up order.
+
+Resources (one cleanup context each, torn down in reverse): database pool and migrations,
+the site registry, the hit writer. `create_app(settings)` does no I/O; running the app does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from collector.appkeys import CLOCK, METRICS, POOL, SETTINGS, SITES, WRITER
+from collector.config import Settings
+from collector.metrics import Metrics
+from collector.sites import SiteRegistry
+from collector.storage.db import create_pool, migrate
+from collector.storage.partitions import ensure_partitions
+from collector.storage.writer import HitWriter
+from collector.tracking import endpoint
+
+log = logging.getLogger(__name__)
+PARTITIONS_AHEAD = 3
+
+
+class AccessLogger(AbstractAccessLogger):
+    """Method, path without query, status, time. Never the client address (P2), never the
+    query string (it may carry `cip`, `uid` or personal data in URLs)."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s %s %.1fms", request.method, request.path, response.status, time * 1000
+        )
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    assert settings.database_url, "serve starts the embedded database before the app"
+    pool = await create_pool(settings.database_url)
+    async with pool.acquire() as conn:
+        await migrate(conn)
+        await ensure_partitions(conn, app[CLOCK]().date(), PARTITIONS_AHEAD)
+    app[POOL] = pool
+    yield
+    await pool.close()
+
+
+async def _sites(app: web.Application) -> AsyncIterator[None]:
+    registry = SiteRegistry(app[POOL])
+    await registry.start()
+    app[SITES] = registry
+    yield
+    await registry.stop()
+
+
+async def _writer(app: web.Application) -> AsyncIterator[None]:
+    s = app[SETTINGS]
+    writer = HitWriter(
+        app[POOL],
+        app[METRICS],
+        capacity=s.queue_size,
+        batch_size=s.batch_size,
+        flush_interval=s.flush_interval_ms / 1000,
+    )
+    writer.start()
+    app[WRITER] = writer
+    yield
+    await writer.close()  # SIGTERM: the server stopped taking requests; write what we hold
+    log.info("writer=closed")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(text=request.app[METRICS].render(), content_type="text/plain")
+
+
+def create_app(
+    settings: Settings, *, clock: Callable[[], datetime] | None = None
+) -> web.Application:
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app[CLOCK] = clock or endpoint.utcnow
+    app[METRICS] = Metrics()
+    app.cleanup_ctx.extend([_database, _sites, _writer])
+    app.router.add_get("/matomo.php", endpoint.pixel)
+    app.router.add_get("/piwik.php", endpoint.pixel)
+    app.router.add_post("/matomo.php", endpoint.post)
+    app.router.add_post("/piwik.php", endpoint.post)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app

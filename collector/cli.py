@@ -1,0 +1,191 @@
+"""The `collector` command: serve, migrate, site, report."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import asyncpg
+
+from collector.config import ConfigError, Secret, Settings
+from collector.sites import add_site, list_sites
+from collector.storage.db import migrate
+from collector.storage.embedded import EmbeddedPostgres
+
+log = logging.getLogger("collector")
+
+
+@contextlib.contextmanager
+def database_settings(settings: Settings) -> Iterator[Settings]:
+    """`settings` with a database URL: the configured one, or a started embedded server."""
+    if not settings.embedded:
+        yield settings
+        return
+    embedded = EmbeddedPostgres(settings.data_dir)
+    dsn = embedded.start()
+    try:
+        yield replace(settings, database_url=Secret(dsn))
+    finally:
+        embedded.stop()
+
+
+@contextlib.asynccontextmanager
+async def connect(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    assert settings.database_url
+    conn = await asyncpg.connect(settings.database_url, server_settings={"timezone": "UTC"})
+    try:
+        await migrate(conn)
+        yield conn
+    finally:
+        await conn.close()
+
+
+def _snippet(base: str, site_id: int) -> str:
+    return (
+        f'<script defer src="{base}/tracker.js" data-site="{site_id}"></script>\n'
+        f"Or keep Matomo's tracker: _paq.push(['setTrackerUrl', '{base}/matomo.php']); "
+        f"_paq.push(['setSiteId', '{site_id}']);"
+    )
+
+
+async def _prepare_demo(settings: Settings) -> int:
+    async with connect(settings) as conn:
+        sites = await list_sites(conn)
+        if sites:
+            return sites[0].site_id
+        return await add_site(conn, "Demo", ["localhost", "127.0.0.1"])
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from collector.server import run
+
+    with database_settings(settings) as ready:
+        site_id = asyncio.run(_prepare_demo(ready)) if settings.embedded else None
+        base = f"http://{args.host}:{args.port}"
+        print(
+            f"collector listening on {base}  (database: "
+            f"{'embedded, in ' + str(settings.data_dir) if settings.embedded else 'configured'})"
+        )
+        if site_id is not None:
+            print(
+                f"Demo site {site_id}. Paste into a page on localhost:\n{_snippet(base, site_id)}"
+            )
+        sys.stdout.flush()
+        run(ready, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    async def go(s: Settings) -> list[str]:
+        assert s.database_url
+        conn = await asyncpg.connect(s.database_url)
+        try:
+            return await migrate(conn)
+        finally:
+            await conn.close()
+
+    with database_settings(settings) as ready:
+        applied = asyncio.run(go(ready))
+    print("\n".join(f"applied {n}" for n in applied) or "nothing to apply")
+    return 0
+
+
+def cmd_site(settings: Settings, args: argparse.Namespace) -> int:
+    async def go(s: Settings) -> int:
+        async with connect(s) as conn:
+            if args.site_command == "add":
+                print(await add_site(conn, args.name, args.domain))
+            else:
+                for site in await list_sites(conn):
+                    print(f"{site.site_id}\t{site.name}\t{','.join(site.domains)}")
+        return 0
+
+    with database_settings(settings) as ready:
+        return asyncio.run(go(ready))
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from collector.reports.runner import format_rows, report_names, run_report
+
+    if args.list or not args.name:
+        print("\n".join(report_names()))
+        return 0
+    if args.name not in report_names():
+        print(f"unknown report {args.name!r}; see: collector report --list", file=sys.stderr)
+        return 2
+    if args.site is None:
+        print("--site is required", file=sys.stderr)
+        return 2
+    today = datetime.now(UTC).date()
+    last = args.to or today
+    first = args.from_ or last - timedelta(days=settings.retention_days - 1)
+
+    async def go(s: Settings) -> str:
+        async with connect(s) as conn:
+            rows = await run_report(conn, args.name, args.site, first, last, args.limit)
+        return format_rows(rows, args.format)
+
+    with database_settings(settings) as ready:
+        print(asyncio.run(go(ready)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="collector", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="HTTP server and scheduler")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="apply sql/migrations").set_defaults(func=cmd_migrate)
+
+    site = sub.add_parser("site", help="add or list sites")
+    site_sub = site.add_subparsers(dest="site_command", required=True)
+    add = site_sub.add_parser("add")
+    add.add_argument("--name", required=True)
+    add.add_argument("--domain", action="append", required=True)
+    site_sub.add_parser("list")
+    site.set_defaults(func=cmd_site)
+
+    report = sub.add_parser("report", help="run a report from sql/reports")
+    report.add_argument("name", nargs="?")
+    report.add_argument("--list", action="store_true")
+    report.add_argument("--site", type=int)
+    report.add_argument("--from", dest="from_", type=_day)
+    report.add_argument("--to", type=_day)
+    report.add_argument("--limit", type=int, default=100)
+    report.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    report.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result: int = args.func(settings, args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return result

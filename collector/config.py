@@ -1,0 +1,157 @@
+"""One frozen `Settings`, read once from the environment (and an optional TOML file).
+
+Every setting is an environment variable `COLLECTOR_<NAME>`; `COLLECTOR_CONFIG` may name a TOML
+file whose keys are the lower-case names without the prefix. The environment wins over the file.
+A bad value raises `ConfigError` naming the variable, at start, not on the first hit.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ConfigError(ValueError):
+    pass
+
+
+class Secret(str):
+    """A string whose repr never shows the value (tokens, DSNs with passwords)."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+
+def _env(name: str, doc: str) -> dict[str, Any]:
+    return {"env": f"COLLECTOR_{name}", "doc": doc}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: Secret | None = field(
+        default=None, metadata=_env("DATABASE_URL", "PostgreSQL DSN; unset: embedded PostgreSQL")
+    )
+    data_dir: Path = field(
+        default=Path(".collector"), metadata=_env("DATA_DIR", "embedded database, local files")
+    )
+    api_token: Secret | None = field(
+        default=None, metadata=_env("API_TOKEN", "admin token for reports API and token_auth")
+    )
+    consent_cookies: tuple[str, ...] = field(
+        default=("collector_consent", "mtm_consent"),
+        metadata=_env("CONSENT_COOKIES", "cookie names that count as opt-in"),
+    )
+    ip_mask_level: int = field(
+        default=2, metadata=_env("IP_MASK_LEVEL", "1/2/3 IPv4 bytes masked; IPv6 /64,/48,/32 kept")
+    )
+    retention_days: int = field(
+        default=7, metadata=_env("RETENTION_DAYS", "days raw hits and sessions are kept")
+    )
+    trusted_proxies: tuple[Network, ...] = field(
+        default=(), metadata=_env("TRUSTED_PROXIES", "CIDRs whose X-Forwarded-For is believed")
+    )
+    privacy_signals: tuple[str, ...] = field(
+        default=("gpc", "dnt"),
+        metadata=_env("PRIVACY_SIGNALS", "browser signals treated as no consent: gpc, dnt"),
+    )
+    queue_size: int = field(
+        default=50_000, metadata=_env("QUEUE_SIZE", "hits held in memory before 503")
+    )
+    batch_size: int = field(default=1000, metadata=_env("BATCH_SIZE", "hits per COPY"))
+    flush_interval_ms: int = field(
+        default=200, metadata=_env("FLUSH_INTERVAL_MS", "longest a hit waits before COPY")
+    )
+    bulk_max_requests: int = field(
+        default=100, metadata=_env("BULK_MAX_REQUESTS", "requests in one bulk POST")
+    )
+    max_body_bytes: int = field(
+        default=256 * 1024, metadata=_env("MAX_BODY_BYTES", "largest request body accepted")
+    )
+
+    def __post_init__(self) -> None:
+        _check(self.ip_mask_level in (1, 2, 3), "IP_MASK_LEVEL", "must be 1, 2 or 3")
+        _check(self.retention_days >= 1, "RETENTION_DAYS", "must be at least 1")
+        _check(bool(self.consent_cookies), "CONSENT_COOKIES", "needs at least one cookie name")
+        _check(set(self.privacy_signals) <= {"gpc", "dnt"}, "PRIVACY_SIGNALS", "only gpc and dnt")
+        for name in ("queue_size", "batch_size", "flush_interval_ms", "bulk_max_requests"):
+            _check(getattr(self, name) >= 1, name.upper(), "must be >= 1")
+        _check(self.max_body_bytes >= 1024, "MAX_BODY_BYTES", "must be >= 1024")
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings once: TOML file (if `COLLECTOR_CONFIG`), then the environment."""
+        environ = os.environ if environ is None else environ
+        raw: dict[str, Any] = {}
+        if path := environ.get("COLLECTOR_CONFIG"):
+            try:
+                raw.update(tomllib.loads(Path(path).read_text()))
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"COLLECTOR_CONFIG: cannot read {path}: {exc}") from None
+        for f in fields(cls):
+            if (value := environ.get(f.metadata["env"])) is not None:
+                raw[f.name] = value
+        known = {f.name for f in fields(cls)}
+        if unknown := set(raw) - known:
+            raise ConfigError(f"COLLECTOR_CONFIG: unknown keys {sorted(unknown)}")
+        values = {}
+        for f in fields(cls):
+            if f.name in raw:
+                values[f.name] = _convert(f.name, f.metadata["env"], raw[f.name])
+        return cls(**values)
+
+
+def _check(ok: bool, name: str, why: str) -> None:
+    if not ok:
+        raise ConfigError(f"COLLECTOR_{name}: {why}")
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("not a number")
+    return int(value)
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else str(value).split(",")
+    return tuple(s.strip() for s in items if str(s).strip())
+
+
+def _networks(value: Any) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(s, strict=False) for s in _names(value))
+
+
+def _secret(value: Any) -> Secret | None:
+    return Secret(value) if str(value) else None
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "database_url": _secret,
+    "api_token": _secret,
+    "data_dir": lambda v: Path(str(v)),
+    "consent_cookies": _names,
+    "privacy_signals": lambda v: tuple(s.lower() for s in _names(v)),
+    "trusted_proxies": _networks,
+}
+
+
+def _convert(name: str, env: str, value: Any) -> Any:
+    try:
+        return _CONVERTERS.get(name, _int)(value)
+    except ValueError as exc:
+        raise ConfigError(f"{env}: {exc}") from None
+
+
+def documented_variables() -> list[tuple[str, str]]:
+    """(variable, meaning) for every setting; the README's table must list each."""
+    return [(f.metadata["env"], f.metadata["doc"]) for f in fields(Settings)]

@@ -1,0 +1,73 @@
+"""Reports are SQL files in `sql/reports/`, named after what they answer.
+
+Every report takes the same parameters, by position: $1 site id, $2 first day, $3 last day
+(inclusive), $4 row limit (only in reports that list rows). Names come from the folder
+listing, so a name from a request can never point at another file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import orjson
+
+from collector.storage.db import sql_dir
+
+_PARAM = re.compile(r"\$(\d+)")
+
+
+def reports_dir() -> Path:
+    return sql_dir() / "reports"
+
+
+def report_names() -> list[str]:
+    return sorted(p.stem for p in reports_dir().glob("*.sql"))
+
+
+def report_sql(name: str) -> str:
+    if name not in report_names():
+        raise KeyError(name)
+    return (reports_dir() / f"{name}.sql").read_text()
+
+
+async def run_report(
+    conn: asyncpg.Connection, name: str, site_id: int, first: date, last: date, limit: int = 100
+) -> list[dict[str, Any]]:
+    sql = report_sql(name)
+    args: list[Any] = [site_id, first, last, limit]
+    used = max((int(n) for n in _PARAM.findall(sql)), default=0)
+    rows = await conn.fetch(sql, *args[:used])
+    return [{k: _plain(v) for k, v in row.items()} for row in rows]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def format_rows(rows: list[dict[str, Any]], fmt: str) -> str:
+    if fmt == "json":
+        return orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode()
+    if not rows:
+        return "(no rows)" if fmt == "table" else ""
+    headers = list(rows[0])
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=headers, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return out.getvalue().rstrip("\n")
+    cells = [[("" if r[h] is None else str(r[h])) for h in headers] for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    line = lambda vals: "  ".join(v.ljust(w) for v, w in zip(vals, widths, strict=True))  # noqa: E731
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, cells)])

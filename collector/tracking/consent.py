@@ -1,0 +1,50 @@
+"""The consent gate (promise P1): no opt-in cookie, nothing kept.
+
+A cookie counts as opt-in when one of the configured names is present with a value that is
+not empty and not a plain "no". Browser privacy signals (Sec-GPC, DNT) are treated as a
+refusal when configured so (the default), even when a consent cookie is present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from collector.tracking.hit import Drop, DropReason
+
+_REFUSALS = frozenset({"", "0", "false", "no", "off", "null", "undefined"})
+
+
+def parse_cookies(header: str | None) -> dict[str, str]:
+    """A Cookie header as a dict; cheap and tolerant (SimpleCookie rejects real-world headers)."""
+    if not header:
+        return {}
+    jar: dict[str, str] = {}
+    for part in header.split(";"):
+        name, sep, value = part.partition("=")
+        if sep:
+            jar.setdefault(name.strip(), value.strip().strip('"'))
+    return jar
+
+
+def has_consent(cookies: Mapping[str, str], names: tuple[str, ...]) -> bool:
+    return any(cookies.get(name, "").lower() not in _REFUSALS for name in names)
+
+
+def refuses_by_signal(headers: Mapping[str, str], signals: tuple[str, ...]) -> bool:
+    return ("gpc" in signals and headers.get("Sec-GPC") == "1") or (
+        "dnt" in signals and headers.get("DNT") == "1"
+    )
+
+
+def gate(
+    cookies: Mapping[str, str],
+    headers: Mapping[str, str],
+    names: tuple[str, ...],
+    signals: tuple[str, ...],
+) -> Drop | None:
+    """None when the hit may be kept, else the reason it is not."""
+    if not has_consent(cookies, names):
+        return Drop(DropReason.NO_CONSENT)
+    if refuses_by_signal(headers, signals):
+        return Drop(DropReason.PRIVACY_SIGNAL)
+    return None

@@ -1,0 +1,176 @@
+"""HTTP handlers for Matomo's tracking API: pixel GET, form POST, bulk JSON POST. Thin.
+
+Order for every call: truncate the IP (P2) -> consent gate (P1) -> session (P3) -> per
+request: parse, enrich -> offer to the writer's queue -> answer. Nothing here awaits the
+database. Without consent the answer is the same as with it, and nothing is kept.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import orjson
+from aiohttp import web
+
+from collector.appkeys import CLOCK, METRICS, SETTINGS, SITES, WRITER
+from collector.tracking.anonymise import anonymise_ip, client_address
+from collector.tracking.consent import gate, parse_cookies
+from collector.tracking.hit import Drop, Hit
+from collector.tracking.params import HitContext, Reject, parse_query
+from collector.tracking.pipeline import process_hit
+from collector.tracking.session import (
+    SESSION_COOKIE,
+    new_session,
+    session_cookie_header,
+    session_from_cookie,
+)
+
+GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+NO_STORE = "no-store"
+
+
+def _reject(reject: Reject) -> web.Response:
+    return web.Response(
+        status=reject.status, text=reject.reason + "\n", headers={"Cache-Control": NO_STORE}
+    )
+
+
+def _answer(params: Mapping[str, str], tracked: int | None) -> web.Response:
+    if tracked is not None:  # bulk: Matomo answers JSON
+        body = orjson.dumps({"status": "success", "tracked": tracked, "invalid": 0})
+        return web.Response(
+            body=body, content_type="application/json", headers={"Cache-Control": NO_STORE}
+        )
+    if params.get("send_image") == "0":
+        return web.Response(status=204, headers={"Cache-Control": NO_STORE})
+    return web.Response(body=GIF, content_type="image/gif", headers={"Cache-Control": NO_STORE})
+
+
+def _peer(request: web.Request) -> str | None:
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return peer[0] if isinstance(peer, tuple) else None
+
+
+def _is_https(request: web.Request, peer_trusted: bool) -> bool:
+    if peer_trusted:
+        return request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+    return request.secure
+
+
+async def track(request: web.Request, batch: list[dict[str, str]], *, bulk: bool) -> web.Response:
+    app = request.app
+    settings, metrics = app[SETTINGS], app[METRICS]
+    headers = request.headers
+    peer = _peer(request)
+    full = client_address(peer, headers, settings.trusted_proxies)
+    ip_prefix = anonymise_ip(full, settings.ip_mask_level)  # P2: first, before anything else
+    peer_trusted = full != peer
+
+    first = batch[0] if batch else {}
+    cookies = parse_cookies(headers.get("Cookie"))
+    drop = gate(cookies, headers, settings.consent_cookies, settings.privacy_signals)
+    if drop is not None:
+        metrics.count("hits_dropped", drop.reason, len(batch))
+        return _answer(first, 0 if bulk else None)
+
+    session_id = session_from_cookie(cookies.get(SESSION_COOKIE))
+    ctx = HitContext(
+        session_id=session_id or new_session(),
+        new_session=session_id is None,
+        ip_prefix=ip_prefix,
+        user_agent=headers.get("User-Agent", ""),
+        accept_language=headers.get("Accept-Language"),
+        now=app[CLOCK](),
+    )
+    hits: list[Hit] = []
+    for index, params in enumerate(batch):
+        result = process_hit(
+            params,
+            ctx,
+            app[SITES].get,
+            api_token=settings.api_token,
+            retention_days=settings.retention_days,
+        )
+        if isinstance(result, Reject):
+            metrics.count("hits_rejected", amount=len(batch))
+            reason = f"request {index}: {result.reason}" if bulk else result.reason
+            return _reject(Reject(result.status, reason))
+        if isinstance(result, Drop):
+            metrics.count("hits_dropped", result.reason)
+        else:
+            hits.append(result)
+
+    if hits and not app[WRITER].offer(hits):
+        metrics.count("hits_refused_full", amount=len(hits))
+        return web.Response(
+            status=503, text="queue full, retry later\n", headers={"Retry-After": "1"}
+        )
+    metrics.count("hits_accepted", amount=len(hits))
+    response = _answer(first, len(hits) if bulk else None)
+    if hits and ctx.new_session:
+        response.headers["Set-Cookie"] = session_cookie_header(
+            ctx.session_id, _is_https(request, peer_trusted)
+        )
+    return response
+
+
+def _query_string(request: web.Request) -> str:
+    return request.raw_path.partition("?")[2]
+
+
+async def pixel(request: web.Request) -> web.Response:
+    params = parse_query(_query_string(request))
+    if isinstance(params, Reject):
+        return _reject(params)
+    return await track(request, [params], bulk=False)
+
+
+async def post(request: web.Request) -> web.Response:
+    """Form-encoded parameters, or Matomo's bulk JSON `{"requests": ["?idsite=…", …]}`."""
+    settings = request.app[SETTINGS]
+    body = await request.read()
+    url_params = parse_query(_query_string(request))
+    if isinstance(url_params, Reject):
+        return _reject(url_params)
+    if body.lstrip()[:1] == b"{":
+        batch = _bulk(body, settings.bulk_max_requests)
+        if isinstance(batch, Reject):
+            return _reject(batch)
+        return await track(request, batch, bulk=True)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return _reject(Reject(400, "body is not valid UTF-8"))
+    form = parse_query(text)
+    if isinstance(form, Reject):
+        return _reject(form)
+    return await track(request, [{**url_params, **form}], bulk=False)
+
+
+def _bulk(body: bytes, max_requests: int) -> list[dict[str, str]] | Reject:
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return Reject(400, "invalid JSON")
+    requests = doc.get("requests") if isinstance(doc, dict) else None
+    if not isinstance(requests, list) or not requests:
+        return Reject(400, 'bulk JSON needs a non-empty "requests" list')
+    if len(requests) > max_requests:
+        return Reject(413, f"at most {max_requests} requests in one bulk")
+    batch = []
+    for index, item in enumerate(requests):
+        if not isinstance(item, str):
+            return Reject(400, f"request {index}: not a string")
+        params = parse_query(item.split("?", 1)[1] if "?" in item else item)
+        if isinstance(params, Reject):
+            return Reject(params.status, f"request {index}: {params.reason}")
+        if token := doc.get("token_auth"):
+            params.setdefault("token_auth", str(token))
+        batch.append(params)
+    return batch
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,244 @@
+"""Matomo tracking parameters -> a validated `Hit`, or a `Reject` with a short reason.
+
+Only what is listed here is read. Matomo's persistent visitor ids (`_id`, `uid`, `cid`,
+`_idts`, `_idvc`, `_viewts`, `_ref`) are accepted and ignored: they never reach a `Hit`
+(promise P3). Limits are in `LIMITS`; the README lists them.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote_plus, urlsplit
+
+from collector.tracking.hit import Action, Hit
+
+MAX_PARAMS = 100
+LIMITS = {"url": 4096, "text": 1024, "short": 255, "query": 16384}
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_RES = re.compile(r"^\d{1,5}x\d{1,5}$")
+_PV_ID = re.compile(r"^[A-Za-z0-9]{1,16}$")
+_LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+_OLD_CDT = timedelta(hours=4)  # as Matomo: older timestamps need token_auth
+_FUTURE_SLACK = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """Bad input: answered with `status` and `reason`, never stored."""
+
+    status: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    site_id: int
+    name: str
+    domains: tuple[str, ...]
+
+    def owns(self, host: str) -> bool:
+        return any(host == d or host.endswith("." + d) for d in self.domains)
+
+
+@dataclass(frozen=True, slots=True)
+class HitContext:
+    """What the request adds to its parameters; the IP is already truncated."""
+
+    session_id: uuid.UUID
+    new_session: bool
+    ip_prefix: str | None
+    user_agent: str
+    accept_language: str | None
+    now: datetime
+
+
+def parse_query(query: str) -> dict[str, str] | Reject:
+    """A query string or form body as a dict; strict where Python's own parsers are lenient."""
+    if len(query) > LIMITS["query"]:
+        return Reject(414, "query string too long")
+    params: dict[str, str] = {}
+    for part in query.split("&"):
+        if not part:
+            continue
+        if len(params) >= MAX_PARAMS:
+            return Reject(400, "too many parameters")
+        name, _, value = part.partition("=")
+        if _BAD_PERCENT.search(part):
+            return Reject(400, "bad percent-encoding")
+        try:
+            key = unquote_plus(name, errors="strict")
+            params[key] = unquote_plus(value, errors="strict")
+        except UnicodeDecodeError:
+            return Reject(400, "parameters are not valid UTF-8")
+        if "\0" in key or "\0" in params[key]:
+            return Reject(400, "NUL byte in parameters")
+    return params
+
+
+class _Invalid(Exception):
+    def __init__(self, reason: str, status: int = 400) -> None:
+        self.reject = Reject(status, reason)
+
+
+def _text(params: Mapping[str, str], name: str, limit: str = "text") -> str | None:
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    if len(value) > LIMITS[limit]:
+        raise _Invalid(f"{name} too long")
+    return value
+
+
+def _number(params: Mapping[str, str], name: str, lo: float, hi: float) -> float | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise _Invalid(f"{name} must be a number") from None
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise _Invalid(f"{name} out of range")
+    return value
+
+
+def _http_url(params: Mapping[str, str], name: str) -> tuple[str, str] | None:
+    """(url, host) of an http(s) URL parameter, or None when absent."""
+    url = _text(params, name, "url")
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        raise _Invalid(f"{name} is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise _Invalid(f"{name} must be an absolute http(s) URL")
+    return url, host
+
+
+def parse_time(raw: str | None, now: datetime) -> datetime:
+    """`cdt`: a Unix timestamp or 'YYYY-MM-DD HH:MM:SS' in UTC; absent means now."""
+    if not raw:
+        return now
+    try:
+        if re.fullmatch(r"\d{9,10}(\.\d+)?", raw):
+            return datetime.fromtimestamp(float(raw), UTC)
+        ts = datetime.fromisoformat(raw)
+    except (ValueError, OverflowError):
+        raise _Invalid("cdt is not a timestamp") from None
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+def token_valid(given: str | None, token: str | None) -> bool:
+    """Constant-time: the check must not reveal how much of a guess was right."""
+    return bool(given and token) and hmac.compare_digest(
+        given.encode(),
+        token.encode(),  # type: ignore[union-attr]
+    )
+
+
+def _action(params: Mapping[str, str]) -> Action:
+    if params.get("ping") == "1":
+        return Action.PING
+    if params.get("e_c") or params.get("e_a"):
+        if not (params.get("e_c") and params.get("e_a")):
+            raise _Invalid("an event needs e_c and e_a")
+        return Action.EVENT
+    if params.get("search"):
+        return Action.SEARCH
+    if params.get("download"):
+        return Action.DOWNLOAD
+    if params.get("link"):
+        return Action.OUTLINK
+    return Action.PAGEVIEW
+
+
+def _language(params: Mapping[str, str], accept_language: str | None) -> str | None:
+    raw = params.get("lang") or accept_language or ""
+    tag = raw.split(",", 1)[0].split(";", 1)[0].strip()
+    return tag.lower() if tag and len(tag) <= 35 and _LANG.match(tag) else None
+
+
+def parse_hit(
+    params: Mapping[str, str],
+    ctx: HitContext,
+    find_site: Callable[[int], Site | None],
+    *,
+    api_token: str | None,
+    retention_days: int,
+) -> Hit | Reject:
+    try:
+        return _parse(params, ctx, find_site, api_token, retention_days)
+    except _Invalid as exc:
+        return exc.reject
+
+
+def _parse(
+    params: Mapping[str, str],
+    ctx: HitContext,
+    find_site: Callable[[int], Site | None],
+    api_token: str | None,
+    retention_days: int,
+) -> Hit:
+    if params.get("rec") != "1":
+        raise _Invalid("rec=1 is required")
+    raw_site = params.get("idsite", "")
+    if not raw_site.isascii() or not raw_site.isdigit() or len(raw_site) > 9:
+        raise _Invalid("idsite must be a positive integer")
+    site = find_site(int(raw_site))
+    if site is None:
+        raise _Invalid("unknown idsite")
+    page = _http_url(params, "url")
+    if page is None:
+        raise _Invalid("url is required")
+    url, host = page
+    if not site.owns(host):
+        raise _Invalid("url is not on a domain of this site")
+
+    authorised = token_valid(params.get("token_auth"), api_token)
+    ts = parse_time(params.get("cdt"), ctx.now)
+    if ts > ctx.now + _FUTURE_SLACK:
+        raise _Invalid("cdt is in the future")
+    if ts < ctx.now - _OLD_CDT and not authorised:
+        raise _Invalid("cdt older than 4 hours needs a valid token_auth", 403)
+    if ts < ctx.now - timedelta(days=retention_days):
+        raise _Invalid("cdt is older than the retention period")
+
+    action = _action(params)
+    target = None
+    if action in (Action.DOWNLOAD, Action.OUTLINK):
+        found = _http_url(params, "download" if action is Action.DOWNLOAD else "link")
+        target = found[0] if found else None
+    referrer = _http_url(params, "urlref")
+    res = _text(params, "res", "short")
+    pv_id = _text(params, "pv_id", "short")
+    search_count = _number(params, "search_count", 0, 1e9)
+    return Hit(
+        site_id=site.site_id,
+        ts=ts,
+        session_id=ctx.session_id,
+        new_visit=params.get("new_visit") == "1",
+        action=action.value,
+        url=url,
+        title=_text(params, "action_name"),
+        target_url=target,
+        referrer=referrer[0] if referrer else None,
+        search_keyword=_text(params, "search") if action is Action.SEARCH else None,
+        search_category=_text(params, "search_cat", "short"),
+        search_count=int(search_count) if search_count is not None else None,
+        event_category=_text(params, "e_c"),
+        event_action=_text(params, "e_a"),
+        event_name=_text(params, "e_n"),
+        event_value=_number(params, "e_v", -1e15, 1e15),
+        lang=_language(params, ctx.accept_language),
+        resolution=res if res and _RES.match(res) else None,
+        pv_id=pv_id if pv_id and _PV_ID.match(pv_id) else None,
+        ip_prefix=ctx.ip_prefix,
+    )

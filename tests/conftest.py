@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from tests.support import Running, running_app, settings_for, fresh_database
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture
+async def server(database_url: str) -> AsyncIterator[Running]:
+    """The app on a real port with its own site (unique domain), so tests never collide."""
+    async with running_app(settings_for(database_url)) as running:
+        domain = f"site-{secrets.token_hex(4)}.example"
+        running.site_id = await running.add_site("Test site", domain)
+        running.domain = domain
+        yield running

@@ -1,0 +1,67 @@
+"""The write path: bounded queue, batched COPY, 503 when full, nothing accepted lost."""
+
+from __future__ import annotations
+
+import secrets
+
+from tests.support import CONSENT, running_app, settings_for
+
+
+async def test_full_queue_answers_503_with_retry_after_and_keeps_what_it_accepted(
+    database_url: str,
+) -> None:
+    # A writer that waits a minute before writing, so the queue fills.
+    settings = settings_for(database_url, queue_size=3, batch_size=1000, flush_interval_ms=60_000)
+    async with running_app(settings) as srv:
+        srv.domain = f"q-{secrets.token_hex(3)}.example"
+        srv.site_id = await srv.add_site("q", srv.domain)
+        statuses = []
+        for i in range(5):
+            status, headers, _ = await srv.get(
+                "/matomo.php", srv.hit_params(action_name=f"hit {i}"), cookies=CONSENT
+            )
+            statuses.append(status)
+        assert statuses == [200, 200, 200, 503, 503]
+        assert headers["Retry-After"]
+        await srv.flush()
+        titles = sorted(r["title"] for r in await srv.rows())
+    assert titles == ["hit 0", "hit 1", "hit 2"]
+
+
+async def test_shutdown_writes_everything_queued(database_url: str) -> None:
+    settings = settings_for(database_url, flush_interval_ms=60_000, batch_size=10_000)
+    async with running_app(settings) as srv:
+        srv.domain = f"q-{secrets.token_hex(3)}.example"
+        srv.site_id = await srv.add_site("q", srv.domain)
+        for i in range(20):
+            await srv.get("/matomo.php", srv.hit_params(action_name=str(i)), cookies=CONSENT)
+        pool_dsn = settings.database_url
+        site_id = srv.site_id
+    # the app is shut down: its writer must have written all 20 on the way out
+    import asyncpg
+
+    conn = await asyncpg.connect(pool_dsn)
+    try:
+        count = await conn.fetchval("SELECT count(*) FROM hits WHERE site_id = $1", site_id)
+    finally:
+        await conn.close()
+    assert count == 20
+
+
+async def test_hits_of_several_days_land_in_their_daily_partitions(server) -> None:  # noqa: ANN001
+    from datetime import timedelta
+
+    for days_ago in (0, 1, 2):
+        ts = int((server.clock.now - timedelta(days=days_ago)).timestamp())
+        status, _, _ = await server.get(
+            "/matomo.php", server.hit_params(cdt=ts, token_auth="test-token"), cookies=CONSENT
+        )
+        assert status == 200
+    await server.flush()
+    rows = await server.rows(
+        "SELECT tableoid::regclass::text AS part FROM hits WHERE site_id = $1"
+    )
+    expected = {
+        f"hits_p{(server.clock.now - timedelta(days=d)).date():%Y%m%d}" for d in (0, 1, 2)
+    }
+    assert {r["part"] for r in rows} == expected

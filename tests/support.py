@@ -1,0 +1,190 @@
+"""Real things for tests: a PostgreSQL database, the app on a real port, raw HTTP helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import socket
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+
+from collector.app import AccessLogger, create_app
+from collector.appkeys import POOL, SITES, WRITER
+from collector.config import Secret, Settings
+from collector.sites import add_site
+from collector.storage.embedded import EmbeddedPostgres
+
+CONSENT = {"collector_consent": "yes"}
+CHROME_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/130.0.0.0 Safari/537.36"
+)
+
+
+@contextlib.contextmanager
+def fresh_database() -> Iterator[str]:
+    """A fresh, empty database: on COLLECTOR_DATABASE_URL's server if set, else embedded."""
+    url = os.environ.get("COLLECTOR_DATABASE_URL")
+    if not url:
+        with tempfile.TemporaryDirectory(prefix="collector-pg-") as tmp:
+            embedded = EmbeddedPostgres(Path(tmp))
+            dsn = embedded.start()
+            try:
+                yield dsn
+            finally:
+                embedded.stop()
+        return
+    name = f"collector_test_{secrets.token_hex(4)}"
+    asyncio.run(_admin(url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield _with_database(url, name)
+    finally:
+        asyncio.run(_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _with_database(url: str, name: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+async def _admin(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Clock:
+    """An injectable clock: tests move time instead of sleeping."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Running:
+    """The app serving on a real port, with what tests need to look inside."""
+
+    app: web.Application
+    base: str
+    settings: Settings
+    clock: Clock
+    site_id: int = 0
+    domain: str = ""
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.app[POOL]
+
+    async def flush(self) -> None:
+        await self.app[WRITER].flush()
+
+    async def add_site(self, name: str, *domains: str) -> int:
+        async with self.pool.acquire() as conn:
+            site_id = await add_site(conn, name, list(domains))
+        await self.app[SITES].load()
+        return site_id
+
+    def hit_params(self, **extra: Any) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "idsite": self.site_id,
+            "rec": 1,
+            "url": f"https://{self.domain}/page",
+        }
+        params.update(extra)
+        return params
+
+    async def get(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        cookies: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        url = self.base + path + ("?" + urlencode(params) if params else "")
+        return await request("GET", url, cookies=cookies, headers=headers)
+
+    async def rows(self, sql: str = "SELECT * FROM hits WHERE site_id = $1", *args: Any) -> list:
+        async with self.pool.acquire() as conn:
+            return await conn.fetch(sql, *(args or (self.site_id,)))
+
+
+async def request(
+    method: str,
+    url: str,
+    *,
+    cookies: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    data: Any = None,
+) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP request over a real socket; (status, headers, body). No cookie jar."""
+    hdrs = {"User-Agent": CHROME_UA, **(headers or {})}
+    if cookies:
+        hdrs["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    async with (
+        aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http,
+        http.request(method, url, headers=hdrs, data=data, allow_redirects=False) as resp,
+    ):
+        body = await resp.read()
+        return resp.status, {k: v for k, v in resp.headers.items()}, body
+
+
+@contextlib.asynccontextmanager
+async def running_app(
+    settings: Settings, clock: Clock | None = None, **app_kwargs: Callable[..., Any]
+) -> AsyncIterator[Running]:
+    clock = clock or Clock()
+    app = create_app(settings, clock=clock)
+    runner = web.AppRunner(app, access_log_class=AccessLogger)
+    await runner.setup()
+    port = free_port()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    try:
+        yield Running(app=app, base=f"http://127.0.0.1:{port}", settings=settings, clock=clock)
+    finally:
+        await runner.cleanup()
+
+
+def settings_for(database_url: str, **overrides: Any) -> Settings:
+    base = Settings(database_url=Secret(database_url), api_token=Secret("test-token"))
+    return replace(base, **overrides)
+
+
+async def dump_database(pool: asyncpg.Pool) -> str:
+    """Every row of every table in the public schema, as text: for 'never stored' checks."""
+    async with pool.acquire() as conn:
+        tables = await conn.fetch(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+        )
+        out = []
+        for t in tables:
+            rows = await conn.fetch(f'SELECT t::text AS row FROM "{t["table_name"]}" t')
+            out.extend(r["row"] for r in rows)
+    return "\n".join(out)

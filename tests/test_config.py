@@ -1,0 +1,47 @@
+from pathlib import Path
+
+import pytest
+
+from collector.config import ConfigError, Secret, Settings, documented_variables
+
+
+def test_defaults_match_the_design() -> None:
+    s = Settings.from_env({})
+    assert s.database_url is None and s.embedded
+    assert s.consent_cookies == ("collector_consent", "mtm_consent")
+    assert (s.ip_mask_level, s.retention_days, s.trusted_proxies) == (2, 7, ())
+
+
+def test_environment_is_read_and_overrides_toml(tmp_path: Path) -> None:
+    toml = tmp_path / "c.toml"
+    toml.write_text('retention_days = 3\nip_mask_level = 3\nconsent_cookies = ["a", "b"]\n')
+    s = Settings.from_env({"COLLECTOR_CONFIG": str(toml), "COLLECTOR_RETENTION_DAYS": "5"})
+    assert (s.retention_days, s.ip_mask_level, s.consent_cookies) == (5, 3, ("a", "b"))
+
+
+@pytest.mark.parametrize(
+    ("env", "name"),
+    [
+        ({"COLLECTOR_IP_MASK_LEVEL": "4"}, "COLLECTOR_IP_MASK_LEVEL"),
+        ({"COLLECTOR_RETENTION_DAYS": "soon"}, "COLLECTOR_RETENTION_DAYS"),
+        ({"COLLECTOR_TRUSTED_PROXIES": "10.0.0.0/33"}, "COLLECTOR_TRUSTED_PROXIES"),
+        ({"COLLECTOR_CONSENT_COOKIES": " , "}, "COLLECTOR_CONSENT_COOKIES"),
+    ],
+)
+def test_a_bad_value_names_its_variable(env: dict[str, str], name: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env(env)
+
+
+def test_secrets_do_not_show_in_repr() -> None:
+    s = Settings.from_env(
+        {"COLLECTOR_API_TOKEN": "hunter2", "COLLECTOR_DATABASE_URL": "postgres://u:pw@h/db"}
+    )
+    assert "hunter2" not in repr(s) and "pw@" not in repr(s)
+    assert isinstance(s.api_token, Secret) and s.api_token == "hunter2"
+
+
+def test_every_setting_is_in_the_readme_configuration_table() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    missing = [var for var, _ in documented_variables() if f"`{var}`" not in readme]
+    assert missing == []
