@@ -14,7 +14,7 @@ from collector.sites import SiteRegistry
 from collector.storage.writer import HitWriter
 
 SETTINGS = web.AppKey("settings", Settings)
-CLOCK = web.AppKey("clock", Callable[[], datetime])
+CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
 METRICS = web.AppKey("metrics", Metrics)
 POOL = web.AppKey("pool", asyncpg.Pool)
 SITES = web.AppKey("sites", SiteRegistry)

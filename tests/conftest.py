@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.support import Running, running_app, settings_for, fresh_database
+from tests.support import Running, fresh_database, running_app, settings_for
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 import aiohttp
 import asyncpg
 from aiohttp import web
+from yarl import URL
 
 from collector.app import AccessLogger, create_app
 from collector.appkeys import POOL, SITES, WRITER
@@ -148,7 +149,9 @@ async def request(
         hdrs["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
     async with (
         aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http,
-        http.request(method, url, headers=hdrs, data=data, allow_redirects=False) as resp,
+        http.request(
+            method, URL(url, encoded=True), headers=hdrs, data=data, allow_redirects=False
+        ) as resp,
     ):
         body = await resp.read()
         return resp.status, {k: v for k, v in resp.headers.items()}, body

@@ -81,7 +81,7 @@ async def test_bulk_json_post_stores_every_request(server: Running) -> None:
         f"?idsite={server.site_id}&rec=1&url={quote(f'https://{server.domain}/p{i}')}"
         for i in range(5)
     ]
-    status, headers, body = await request(
+    status, _headers, body = await request(
         "POST",
         server.base + "/matomo.php",
         cookies=CONSENT,
@@ -222,7 +222,7 @@ async def test_matomo_persistent_ids_are_accepted_but_never_stored(server: Runni
         "uid": "uid-mark-7781",
         "cid": "c1d2e3f4a5b6c7d8",
         "_idts": "1600000123",
-        "_idvc": "77",
+        "_idvc": "919293",
         "_viewts": "1600000456",
         "_ref": "https://ref-mark.example/",
     }
@@ -240,7 +240,9 @@ async def test_bots_are_dropped(server: Running) -> None:
         "/matomo.php",
         server.hit_params(),
         cookies=CONSENT,
-        headers={"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"},
+        headers={
+            "User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+        },
     )
     await server.flush()
     assert (status, body) == (200, GIF)

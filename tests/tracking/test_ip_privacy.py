@@ -35,13 +35,16 @@ async def test_stored_address_is_truncated_at_each_level_via_trusted_proxy(
         srv.site_id = await srv.add_site("ip", srv.domain)
         for client in CLIENTS:
             status, _, _ = await srv.get(
-                "/matomo.php", srv.hit_params(), cookies=CONSENT,
+                "/matomo.php",
+                srv.hit_params(),
+                cookies=CONSENT,
                 headers={"X-Forwarded-For": client},
             )
             assert status == 200
             # a bad request from the same client: error paths must not print it either
-            await srv.get("/matomo.php", {"idsite": "x"}, cookies=CONSENT,
-                          headers={"X-Forwarded-For": client})
+            await srv.get(
+                "/matomo.php", {"idsite": "x"}, cookies=CONSENT, headers={"X-Forwarded-For": client}
+            )
         await srv.flush()
         stored = sorted(str(r["ip_prefix"]) for r in await srv.rows())
         dump = await dump_database(srv.pool)
@@ -56,8 +59,12 @@ async def test_forwarded_for_from_an_untrusted_peer_is_ignored(database_url: str
     async with running_app(settings) as srv:
         srv.domain = f"ip-{secrets.token_hex(3)}.example"
         srv.site_id = await srv.add_site("ip", srv.domain)
-        await srv.get("/matomo.php", srv.hit_params(), cookies=CONSENT,
-                      headers={"X-Forwarded-For": "198.51.100.77"})
+        await srv.get(
+            "/matomo.php",
+            srv.hit_params(),
+            cookies=CONSENT,
+            headers={"X-Forwarded-For": "198.51.100.77"},
+        )
         await srv.flush()
         [row] = await srv.rows()
     assert str(row["ip_prefix"]) == "127.0.0.0"  # the real peer, truncated at level 2

@@ -37,14 +37,14 @@ async def test_session_cookie_is_secure_over_https_via_trusted_proxy(
 
     from tests.support import running_app, settings_for
 
-    settings = settings_for(
-        database_url, trusted_proxies=(ipaddress.ip_network("127.0.0.1/32"),)
-    )
+    settings = settings_for(database_url, trusted_proxies=(ipaddress.ip_network("127.0.0.1/32"),))
     async with running_app(settings) as srv:
         srv.domain = f"s-{secrets.token_hex(3)}.example"
         srv.site_id = await srv.add_site("tls", srv.domain)
         _, headers, _ = await srv.get(
-            "/matomo.php", srv.hit_params(), cookies=CONSENT,
+            "/matomo.php",
+            srv.hit_params(),
+            cookies=CONSENT,
             headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.10"},
         )
         assert "secure" in _cookie_attrs(headers["Set-Cookie"])

@@ -1,0 +1,167 @@
+"""The `collector` command as a user runs it: real processes, real database, real signals."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import orjson
+import pytest
+
+from tests.support import CONSENT, free_port, request
+
+
+def collector(*args: str, env: dict[str, str], timeout: float = 60) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "collector", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "COLLECTOR_DATABASE_URL": database_url,
+        "COLLECTOR_DATA_DIR": str(tmp_path),
+        "COLLECTOR_API_TOKEN": "cli-token",
+    }
+
+
+def test_site_add_prints_the_id_and_site_list_shows_it(env: dict[str, str]) -> None:
+    site_id = int(
+        collector(
+            "site",
+            "add",
+            "--name",
+            "City",
+            "--domain",
+            "https://WWW.City.example/",
+            "--domain",
+            "city.example",
+            env=env,
+        )
+    )
+    listing = collector("site", "list", env=env)
+    assert f"{site_id}\tCity\tcity.example,www.city.example" in listing.splitlines()
+
+
+def test_migrate_is_idempotent(env: dict[str, str]) -> None:
+    collector("migrate", env=env)
+    assert collector("migrate", env=env).strip() == "nothing to apply"
+
+
+def test_report_list_names_summary(env: dict[str, str]) -> None:
+    assert "summary" in collector("report", "--list", env=env).split()
+
+
+def _start(env: dict[str, str], port: int, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "collector", "serve", "--port", str(port), *extra],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _wait_healthy(port: int, proc: subprocess.Popen[str], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+        try:
+            status, _, _ = asyncio.run(request("GET", f"http://127.0.0.1:{port}/healthz"))
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("server did not become healthy")
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    return out
+
+
+def _hit(port: int, site_id: int, domain: str, i: int) -> int:
+    url = (
+        f"http://127.0.0.1:{port}/matomo.php?idsite={site_id}&rec=1"
+        f"&url=https://{domain}/p{i}&action_name=t{i}"
+    )
+    status, _, _ = asyncio.run(
+        request("GET", url, cookies=CONSENT, headers={"X-Forwarded-For": "198.51.100.200"})
+    )
+    return status
+
+
+def _count(dsn: str, site_id: int) -> int:
+    async def go() -> int:
+        conn = await asyncpg.connect(dsn)
+        try:
+            n: int = await conn.fetchval("SELECT count(*) FROM hits WHERE site_id=$1", site_id)
+            return n
+        finally:
+            await conn.close()
+
+    return asyncio.run(go())
+
+
+def test_sigterm_flushes_every_accepted_hit_and_report_counts_them(env: dict[str, str]) -> None:
+    # The writer would wait a minute: only the SIGTERM path can have written these hits.
+    env = {
+        **env,
+        "COLLECTOR_FLUSH_INTERVAL_MS": "60000",
+        "COLLECTOR_BATCH_SIZE": "100000",
+        "COLLECTOR_TRUSTED_PROXIES": "127.0.0.1/32",
+    }
+    site_id = int(collector("site", "add", "--name", "S", "--domain", "sig.example", env=env))
+    port = free_port()
+    proc = _start(env, port)
+    try:
+        _wait_healthy(port, proc)
+        statuses = [_hit(port, site_id, "sig.example", i) for i in range(50)]
+    finally:
+        out = _stop(proc)
+    assert statuses == [200] * 50
+    assert _count(env["COLLECTOR_DATABASE_URL"], site_id) == 50
+    assert "198.51.100.200" not in out  # nothing printed the client's address
+    rows: Any = orjson.loads(
+        collector("report", "summary", "--site", str(site_id), "--format", "json", env=env)
+    )
+    assert rows == [{"visits": 50, "pageviews": 50}]  # no cookie jar: each hit a new session
+    csv_out = collector("report", "summary", "--site", str(site_id), "--format", "csv", env=env)
+    assert csv_out.splitlines() == ["visits,pageviews", "50,50"]
+    table = collector("report", "summary", "--site", str(site_id), env=env)
+    assert table.splitlines()[0].split() == ["visits", "pageviews"]
+
+
+def test_serve_without_database_url_runs_on_the_embedded_postgresql(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "COLLECTOR_DATABASE_URL"}
+    env["COLLECTOR_DATA_DIR"] = str(tmp_path / "data")
+    port = free_port()
+    proc = _start(env, port)
+    try:
+        _wait_healthy(port, proc)
+        assert _hit(port, 1, "localhost", 0) == 200
+    finally:
+        out = _stop(proc)
+    assert f"http://127.0.0.1:{port}" in out
+    assert 'data-site="1"' in out  # the demo site and its snippet
+    assert (tmp_path / "data" / "postgres" / "PG_VERSION").exists()
+    assert "postmaster.pid" not in os.listdir(tmp_path / "data" / "postgres")  # stopped on exit
