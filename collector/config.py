@@ -75,6 +75,10 @@ class Settings:
         default=256 * 1024, metadata=_env("MAX_BODY_BYTES", "largest request body accepted")
     )
 
+    access_log: bool = field(
+        default=False, metadata=_env("ACCESS_LOG", "a line per request (method, path, status)")
+    )
+
     def __post_init__(self) -> None:
         _check(self.ip_mask_level in (1, 2, 3), "IP_MASK_LEVEL", "must be 1, 2 or 3")
         _check(self.retention_days >= 1, "RETENTION_DAYS", "must be at least 1")
@@ -131,6 +135,13 @@ def _networks(value: Any) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(s, strict=False) for s in _names(value))
 
 
+def _bool(value: Any) -> bool:
+    text = str(value).strip().lower()
+    if text not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
+        raise ValueError("must be true or false")
+    return text in ("1", "true", "yes", "on")
+
+
 def _secret(value: Any) -> Secret | None:
     return Secret(value) if str(value) else None
 
@@ -142,6 +153,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "consent_cookies": _names,
     "privacy_signals": lambda v: tuple(s.lower() for s in _names(v)),
     "trusted_proxies": _networks,
+    "access_log": _bool,
 }
 
 

@@ -26,13 +26,13 @@ def _loop() -> object:
 
 def run_one(settings: Settings, host: str, port: int, reuse_port: bool = False) -> None:
     """Serve until SIGTERM/SIGINT; then stop accepting, finish requests, flush, return."""
-    logging.getLogger("aiohttp.access").setLevel(logging.INFO)
     web.run_app(
         create_app(settings),
         host=host,
         port=port,
         reuse_port=reuse_port or None,
         access_log_class=AccessLogger,
+        access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
         shutdown_timeout=SHUTDOWN_TIMEOUT,
         handle_signals=True,
         print=None,

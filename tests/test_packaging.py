@@ -22,9 +22,9 @@ def test_package_list_names_every_folder_under_collector() -> None:
 
 def test_wheel_contains_migrations_and_reports(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps",
-         "-q", "-w", str(tmp_path), str(ROOT)],
-        check=True, capture_output=True,
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
     )
     [wheel] = tmp_path.glob("collector-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
