@@ -6,6 +6,7 @@ the site registry, the hit writer. `create_app(settings)` does no I/O; running t
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -21,6 +22,7 @@ from collector.storage.db import create_pool, migrate
 from collector.storage.partitions import ensure_partitions
 from collector.storage.writer import HitWriter
 from collector.tracking import endpoint
+from collector.tracking.enrich import parse_agent
 
 log = logging.getLogger(__name__)
 PARTITIONS_AHEAD = 3
@@ -72,6 +74,13 @@ async def _writer(app: web.Application) -> AsyncIterator[None]:
     log.info("writer=closed")
 
 
+async def _warm(app: web.Application) -> None:
+    """Build the user-agent rules (~0.1 s) before the first hit, not during it; and move
+    start-up objects out of the garbage collector's way (fewer, shorter pauses)."""
+    parse_agent("")
+    gc.freeze()
+
+
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -88,6 +97,7 @@ def create_app(
     app[CLOCK] = clock or endpoint.utcnow
     app[METRICS] = Metrics()
     app.cleanup_ctx.extend([_database, _sites, _writer])
+    app.on_startup.append(_warm)
     app.router.add_get("/matomo.php", endpoint.pixel)
     app.router.add_get("/piwik.php", endpoint.pixel)
     app.router.add_post("/matomo.php", endpoint.post)

@@ -142,6 +142,8 @@ def extract_campaign(url: str) -> Campaign | None:
     or "#/route?mtm_campaign=…" in single-page apps); the query wins. The name is
     lowercased so that "Spring" and "spring" count as one campaign.
     """
+    if "campaign" not in url and "pk_cpn" not in url and "campaign" not in url.lower():
+        return None  # every name parameter contains one of these: skip parsing (hot path)
     params = _url_params(url)
     values = {field: _first(params, names) for field, names in _CAMPAIGN_PARAMS.items()}
     name = values.pop("name")
@@ -179,6 +181,12 @@ def classify_referrer(
     """
     if campaign is not None:
         return "campaign", campaign.name
+    return _classify_host(referrer, tuple(site_domains))
+
+
+@functools.lru_cache(maxsize=4096)
+def _classify_host(referrer: str | None, site_domains: tuple[str, ...]) -> tuple[str, str | None]:
+    """Cached: the same referrers (search engines, own pages) come again and again."""
     host = _host(referrer)
     if host is None or _is_own(host, site_domains):
         return "direct", None

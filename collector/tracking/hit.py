@@ -10,6 +10,7 @@ import enum
 import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime
+from operator import attrgetter
 
 
 class Action(enum.StrEnum):
@@ -57,10 +58,11 @@ class Hit:
 
     def record(self) -> tuple[object, ...]:
         """The row for COPY, in `COLUMNS` order."""
-        return tuple(getattr(self, name) for name in COLUMNS)
+        return _ROW(self)
 
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Hit))
+_ROW = attrgetter(*COLUMNS)  # one C call instead of a generator over 31 getattr
 
 
 class DropReason(enum.StrEnum):
