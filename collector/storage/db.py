@@ -7,6 +7,8 @@ from pathlib import Path
 
 import asyncpg
 
+from collector.storage import codecs
+
 log = logging.getLogger(__name__)
 
 # A fixed key: one migrator at a time across every collector process on this database.
@@ -24,7 +26,11 @@ def sql_dir() -> Path:
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 4) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, server_settings={"timezone": "UTC"}
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        server_settings={"timezone": "UTC"},
+        init=codecs.register,
     )
     assert pool is not None
     return pool
