@@ -1,0 +1,75 @@
+"""The benchmarks run (briefly) and report what the README quotes; no timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).parent.parent / "bench"
+
+
+def _run(script: str, *args: str, database_url: str) -> dict:
+    env = {**os.environ, "COLLECTOR_DATABASE_URL": database_url}
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_throughput_benchmark_reports_its_keys_and_loses_nothing(database_url: str) -> None:
+    result = _run(
+        "throughput.py",
+        "--seconds",
+        "1",
+        "--requests",
+        "300",
+        "--connections",
+        "4",
+        database_url=database_url,
+    )
+    for key in (
+        "collector_rps",
+        "baseline_rps",
+        "ratio",
+        "p99_ms",
+        "cpu_us_per_hit",
+        "peak_rss_mb",
+        "lost",
+    ):
+        assert key in result
+    assert result["answered_2xx"] > 0
+    assert result["lost"] == 0
+    assert result["stored"] >= result["answered_2xx"]
+
+
+def test_throughput_benchmark_runs_with_its_asyncio_load_generator(database_url: str) -> None:
+    result = _run(
+        "throughput.py",
+        "--seconds",
+        "1",
+        "--requests",
+        "300",
+        "--connections",
+        "4",
+        "--generator",
+        "asyncio",
+        database_url=database_url,
+    )
+    assert result["generator"] == "asyncio"
+    assert result["answered_2xx"] > 0
+    assert result["lost"] == 0
+
+
+def test_ingest_benchmark_stores_both_copies(database_url: str) -> None:
+    result = _run("ingest.py", "--rows", "2000", database_url=database_url)
+    assert result["stored"] == 4000
+    assert result["ratio"] > 0
