@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import psutil
 import orjson
 import pytest
 
@@ -165,3 +166,21 @@ def test_serve_without_database_url_runs_on_the_embedded_postgresql(tmp_path: Pa
     assert 'data-site="1"' in out  # the demo site and its snippet
     assert (tmp_path / "data" / "postgres" / "PG_VERSION").exists()
     assert "postmaster.pid" not in os.listdir(tmp_path / "data" / "postgres")  # stopped on exit
+
+
+def test_two_workers_share_the_port_and_sigterm_flushes_both(env: dict[str, str]) -> None:
+    env = {**env, "COLLECTOR_FLUSH_INTERVAL_MS": "60000", "COLLECTOR_BATCH_SIZE": "100000"}
+    site_id = int(collector("site", "add", "--name", "W", "--domain", "workers.example", env=env))
+    port = free_port()
+    proc = _start(env, port, "--workers", "2")
+    try:
+        _wait_healthy(port, proc)
+        workers = [
+            c for c in psutil.Process(proc.pid).children() if "spawn_main" in " ".join(c.cmdline())
+        ]
+        statuses = [_hit(port, site_id, "workers.example", i) for i in range(40)]
+    finally:
+        _stop(proc)
+    assert len(workers) == 2
+    assert statuses == [200] * 40
+    assert _count(env["COLLECTOR_DATABASE_URL"], site_id) == 40
