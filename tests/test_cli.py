@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import psutil
 import orjson
+import psutil
 import pytest
 
 from tests.support import CONSENT, free_port, request
