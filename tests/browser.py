@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import web
-from playwright.async_api import Browser, BrowserContext, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Request, async_playwright
 
 from tests.support import CHROME_UA, free_port
 
@@ -57,13 +59,17 @@ class WebSite:
 
 
 @contextlib.asynccontextmanager
-async def serve_pages(routes: dict[str, Callable[[web.Request], web.Response]]) -> AsyncIterator[WebSite]:
+async def serve_pages(
+    routes: dict[str, Callable[[web.Request], web.Response]],
+) -> AsyncIterator[WebSite]:
     """A tiny aiohttp app on another port of 127.0.0.1 serving `routes` (path -> handler)."""
 
     app = web.Application()
     for path, handler in routes.items():
 
-        async def handle(request: web.Request, handler: Callable[..., web.Response] = handler) -> web.Response:
+        async def handle(
+            request: web.Request, handler: Callable[..., web.Response] = handler
+        ) -> web.Response:
             return handler(request)
 
         app.router.add_get(path, handle)
@@ -75,3 +81,34 @@ async def serve_pages(routes: dict[str, Callable[[web.Request], web.Response]]) 
         yield WebSite(base=f"http://127.0.0.1:{port}")
     finally:
         await runner.cleanup()
+
+
+class Beacons:
+    """Tracking requests the page sent, in order, as Playwright reports them."""
+
+    def __init__(self, page: Page, collector: str) -> None:
+        self.page = page
+        self.endpoint = collector + "/matomo.php"
+        self.sent: list[Request] = []
+        page.context.on("request", self._seen)
+
+    def _seen(self, request: Request) -> None:
+        if request.url.startswith(self.endpoint):
+            self.sent.append(request)
+
+    def params(self) -> list[dict[str, str]]:
+        return [dict(parse_qsl(r.post_data or r.url.partition("?")[2])) for r in self.sent]
+
+    async def after(self, action: Callable[[], Awaitable[Any]]) -> dict[str, str]:
+        """Run `action`, wait until the beacon it sends has been answered; its parameters."""
+        # On the context, not the page: a beacon sent while leaving the page outlives it.
+        async with self.page.context.expect_event(
+            "request", lambda r: r.url.startswith(self.endpoint)
+        ) as sent:
+            await action()
+        request = await sent.value
+        response = await request.response()  # None when it failed (e.g. blocked by CORS)
+        assert response is not None, f"no answer: {request.failure}"
+        assert response.status in (200, 204), response.status
+        await response.finished()
+        return self.params()[self.sent.index(request)]

@@ -63,7 +63,9 @@ async def add_cors_headers(request: web.Request, response: web.StreamResponse) -
     site's script can read why a hit was refused."""
     if request.path not in TRACKING_PATHS or request.method == "OPTIONS":
         return
-    for name, value in cors_headers(request.headers.get("Origin"), request.app[SITES].owns_host).items():
+    for name, value in cors_headers(
+        request.headers.get("Origin"), request.app[SITES].owns_host
+    ).items():
         response.headers[name] = value
 
 

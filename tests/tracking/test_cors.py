@@ -75,7 +75,10 @@ async def test_preflight_from_a_foreign_origin_gets_no_cors_headers(server: Runn
     status, raw, _ = await request(
         "OPTIONS",
         server.base + "/matomo.php",
-        headers={"Origin": "https://tracker-abuse.example", "Access-Control-Request-Method": "POST"},
+        headers={
+            "Origin": "https://tracker-abuse.example",
+            "Access-Control-Request-Method": "POST",
+        },
     )
     headers = CIMultiDict(raw)
     assert status == 204

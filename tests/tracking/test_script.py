@@ -6,7 +6,6 @@ import gzip
 from importlib import resources
 
 import pytest
-
 from multidict import CIMultiDict
 
 from collector.tracking.script import accepts_gzip, build_script, etag_matches
@@ -27,7 +26,7 @@ def test_tracker_source_is_readable_not_minified() -> None:
 def test_etag_is_a_content_hash_that_changes_with_the_content() -> None:
     a, b = build_script(b"one"), build_script(b"two")
     assert a.etag != b.etag and a.etag == build_script(b"one").etag
-    assert a.etag.startswith('"') and not a.etag.startswith('W/')
+    assert a.etag.startswith('"') and not a.etag.startswith("W/")
     assert a.gzip_etag != a.etag  # another representation, another strong tag
 
 

@@ -7,14 +7,14 @@ are. Its banner sets and clears the consent cookie as a real consent banner woul
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 from aiohttp import web
-from playwright.async_api import BrowserContext, Page, Request
+from playwright.async_api import BrowserContext, Page
 
-from tests.browser import WebSite, serve_pages
+from tests.browser import Beacons, WebSite, serve_pages
 from tests.support import Running
 
 pytestmark = pytest.mark.browser
@@ -65,40 +65,13 @@ async def local_site(server: Running) -> AsyncIterator[tuple[int, WebSite]]:
     """A site owning host 127.0.0.1, and pages for it on another port."""
     site_id = await server.add_site("Browser site", "127.0.0.1")
     async with serve_pages(
-        {"/": _page(server, site_id), "/app/{view}": _page(server, site_id), "/files/report.pdf": _pdf}
+        {
+            "/": _page(server, site_id),
+            "/app/{view}": _page(server, site_id),
+            "/files/report.pdf": _pdf,
+        }
     ) as pages:
         yield site_id, pages
-
-
-class Beacons:
-    """Tracking requests the page sent, in order, as Playwright reports them."""
-
-    def __init__(self, page: Page, collector: str) -> None:
-        self.page = page
-        self.endpoint = collector + "/matomo.php"
-        self.sent: list[Request] = []
-        page.context.on("request", self._seen)
-
-    def _seen(self, request: Request) -> None:
-        if request.url.startswith(self.endpoint):
-            self.sent.append(request)
-
-    def params(self) -> list[dict[str, str]]:
-        from urllib.parse import parse_qsl
-
-        return [dict(parse_qsl(r.post_data or r.url.partition("?")[2])) for r in self.sent]
-
-    async def after(self, action: Callable[[], Awaitable[Any]]) -> dict[str, str]:
-        """Run `action`, wait until the beacon it sends has been answered; its parameters."""
-        # On the context, not the page: a beacon sent while leaving the page outlives it.
-        async with self.page.context.expect_event(
-            "requestfinished", lambda r: r.url.startswith(self.endpoint)
-        ) as finished:
-            await action()
-        request = await finished.value
-        response = await request.response()
-        assert response is not None and response.status in (200, 204), response
-        return self.params()[self.sent.index(request)]
 
 
 async def _rows(server: Running, site_id: int) -> list[Any]:
@@ -113,7 +86,8 @@ async def _rows(server: Running, site_id: int) -> list[Any]:
 async def _set_visibility(page: Page, state: str) -> None:
     await page.evaluate(
         """state => {
-            Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => state});
+            Object.defineProperty(
+                document, 'visibilityState', {configurable: true, get: () => state});
             document.dispatchEvent(new Event('visibilitychange'));
         }""",
         state,
@@ -177,10 +151,16 @@ async def test_snippet_records_every_action_in_one_session_only_after_consent(
     )
     assert len({r["session_id"] for r in rows}) == 1
     video = next(r for r in rows if r["event_category"] == "Video")
-    assert (video["event_action"], video["event_name"], video["event_value"]) == ("play", "Intro", 3)
+    assert (video["event_action"], video["event_name"], video["event_value"]) == (
+        "play",
+        "Intro",
+        3,
+    )
     assert all(r["resolution"] for r in rows if r["action"] == "pageview")
     # Events belong to the page view they happened on.
-    pv_second = next(r["pv_id"] for r in rows if r["url"] == second_url and r["action"] == "pageview")
+    pv_second = next(
+        r["pv_id"] for r in rows if r["url"] == second_url and r["action"] == "pageview"
+    )
     assert video["pv_id"] == pv_second
 
 
