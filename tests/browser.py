@@ -7,6 +7,7 @@ contexts get a normal desktop Chrome user agent.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -100,15 +101,30 @@ class Beacons:
         return [dict(parse_qsl(r.post_data or r.url.partition("?")[2])) for r in self.sent]
 
     async def after(self, action: Callable[[], Awaitable[Any]]) -> dict[str, str]:
-        """Run `action`, wait until the beacon it sends has been answered; its parameters."""
-        # On the context, not the page: a beacon sent while leaving the page outlives it.
-        async with self.page.context.expect_event(
-            "request", lambda r: r.url.startswith(self.endpoint)
-        ) as sent:
+        """Run `action`, wait until the beacon it sends has been answered; its parameters.
+
+        Listens on the context, not the page: a beacon sent while leaving a page outlives it.
+        A failed beacon (say, blocked by CORS) fails at once instead of timing out.
+        """
+        context = self.page.context
+        done: asyncio.Future[Request] = asyncio.get_running_loop().create_future()
+
+        def finished(request: Request) -> None:
+            if request.url.startswith(self.endpoint) and not done.done():
+                done.set_result(request)
+
+        def failed(request: Request) -> None:
+            if request.url.startswith(self.endpoint) and not done.done():
+                done.set_exception(AssertionError(f"beacon failed: {request.failure}"))
+
+        context.on("requestfinished", finished)
+        context.on("requestfailed", failed)
+        try:
             await action()
-        request = await sent.value
-        response = await request.response()  # None when it failed (e.g. blocked by CORS)
-        assert response is not None, f"no answer: {request.failure}"
-        assert response.status in (200, 204), response.status
-        await response.finished()
+            request = await asyncio.wait_for(done, 30)
+        finally:
+            context.remove_listener("requestfinished", finished)
+            context.remove_listener("requestfailed", failed)
+        response = await request.response()
+        assert response is not None and response.status in (200, 204), response
         return self.params()[self.sent.index(request)]
