@@ -149,9 +149,7 @@ async def test_matomo_js_requests_wait_for_its_consent_cookie_and_link_one_sessi
     assert answers[5]["status"] == 204
 
     rows = await _rows(server, site_id)
-    assert sorted(r["action"] for r in rows) == sorted(
-        ["pageview"] * 5 + ["event", "ping"]
-    )
+    assert sorted(r["action"] for r in rows) == sorted(["pageview"] * 5 + ["event", "ping"])
     assert len({r["session_id"] for r in rows}) == 1
     assert all(r["url"] == pages.base + "/" for r in rows)
     assert {r["pv_id"] for r in rows} == {"Ab12Cd"}

@@ -92,3 +92,13 @@ async def test_tracker_js_answers_304_to_a_matching_if_none_match(server: Runnin
 async def test_nothing_else_of_the_static_folder_is_served(server: Running, path: str) -> None:
     status, _, _ = await server.get(path)
     assert status == 404
+
+
+def test_every_tracker_option_is_in_the_readme() -> None:
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent.parent / "README.md").read_text()
+    options = set(re.findall(r"option\('([a-z-]+)'", SOURCE.decode()))
+    assert options >= {"site", "consent-cookies", "require-consent", "downloads", "heartbeat"}
+    assert [o for o in sorted(options) if f"`data-{o}`" not in readme] == []
