@@ -21,7 +21,7 @@ from collector.sites import SiteRegistry
 from collector.storage.db import create_pool, migrate
 from collector.storage.partitions import ensure_partitions
 from collector.storage.writer import HitWriter
-from collector.tracking import endpoint
+from collector.tracking import cors, endpoint, script
 from collector.tracking.enrich import parse_agent
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,9 @@ def create_app(
     app.router.add_get("/piwik.php", endpoint.pixel)
     app.router.add_post("/matomo.php", endpoint.post)
     app.router.add_post("/piwik.php", endpoint.post)
+    app.cleanup_ctx.append(script.loaded)
+    app.router.add_get("/tracker.js", script.tracker_js)
+    cors.setup(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     return app

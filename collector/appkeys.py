@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import asyncpg
 from aiohttp import web
@@ -13,9 +14,13 @@ from collector.metrics import Metrics
 from collector.sites import SiteRegistry
 from collector.storage.writer import HitWriter
 
+if TYPE_CHECKING:
+    from collector.tracking.script import Script
+
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
 METRICS = web.AppKey("metrics", Metrics)
 POOL = web.AppKey("pool", asyncpg.Pool)
 SITES = web.AppKey("sites", SiteRegistry)
 WRITER = web.AppKey("writer", HitWriter)
+TRACKER_SCRIPT: web.AppKey[Script] = web.AppKey("tracker_script")

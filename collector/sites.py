@@ -64,6 +64,11 @@ class SiteRegistry:
     def get(self, site_id: int) -> Site | None:
         return self._sites.get(site_id)
 
+    def owns_host(self, host: str) -> bool:
+        """True when some site may be tracked on `host` (CORS for the tracking endpoint)."""
+        host = host.lower().rstrip(".")
+        return any(site.owns(host) for site in self._sites.values())
+
     async def load(self) -> None:
         async with self._pool.acquire() as conn:
             self._sites = {s.site_id: s for s in await list_sites(conn)}
