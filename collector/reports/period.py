@@ -67,9 +67,6 @@ def parse_report_query(params: Mapping[str, str], today: date, default_days: int
     default_first, default_last = default_period(today, default_days)
     raw_first, raw_last = params.get("from") or None, params.get("to") or None
     last = parse_day("to", raw_last) if raw_last else default_last
-    if raw_first:
-        first = parse_day("from", raw_first)
-    else:
-        first = last - (default_last - default_first)
+    first = parse_day("from", raw_first) if raw_first else last - (default_last - default_first)
     check_period(first, last)
     return ReportQuery(site_id, first, last, parse_limit(params.get("limit")))
