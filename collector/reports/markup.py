@@ -47,7 +47,7 @@ margin-bottom:1rem;min-width:0}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{padding:.3rem .4rem;border-bottom:1px solid var(--line);text-align:left;
 vertical-align:top}
-td{overflow-wrap:anywhere}
+td{overflow-wrap:break-word}
 th{font-weight:600;color:var(--muted);font-size:.8rem}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .empty{color:var(--muted)}
@@ -64,7 +64,7 @@ border:1px solid var(--line);border-radius:6px}
 
 _CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
 CONTENT_SECURITY_POLICY = (
-    f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; img-src 'self'; "
+    f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; img-src data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
@@ -98,6 +98,7 @@ def _document(title: str, body: str) -> str:
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         '<meta name="referrer" content="no-referrer">'
+        '<link rel="icon" href="data:,">'  # no favicon request
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>{body}</body></html>"
     )
 
