@@ -182,3 +182,25 @@ async def test_dashboard_renders_in_chromium_with_the_numbers_of_the_api(
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"dashboard-{device}.png"), full_page=True)
     await context.close()
+
+
+async def test_sql_injection_in_dashboard_parameters_is_refused_and_harmless(
+    seeded: Seeded,
+) -> None:
+    from tests.reports.test_api import INJECTIONS
+    from tests.support import dump_database
+
+    before = await dump_database(seeded.server.pool)
+    statuses = set()
+    for attack in INJECTIONS:
+        for key in ("site", "from", "to"):
+            query = urlencode({"site": seeded.site, key: attack})
+            status, _, body = await request(
+                "GET",
+                f"{seeded.server.base}/dashboard?{query}",
+                cookies={COOKIE: cookie_value("test-token")},
+            )
+            statuses.add(status)
+            assert b"<script" not in body
+    assert statuses <= {400, 404}
+    assert await dump_database(seeded.server.pool) == before
