@@ -17,6 +17,8 @@ from aiohttp.abc import AbstractAccessLogger
 from collector.appkeys import CLOCK, METRICS, POOL, SETTINGS, SITES, WRITER
 from collector.config import Settings
 from collector.metrics import Metrics
+from collector.reports import api as reports_api
+from collector.reports import dashboard, openapi
 from collector.sites import SiteRegistry
 from collector.storage.db import create_pool, migrate
 from collector.storage.partitions import ensure_partitions
@@ -107,4 +109,10 @@ def create_app(
     cors.setup(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/api/reports", reports_api.report_list)
+    app.router.add_get("/api/reports/{name}", reports_api.report)
+    app.router.add_get("/api/openapi.json", openapi.openapi)
+    app.router.add_get("/dashboard", dashboard.dashboard)
+    app.router.add_post("/dashboard/login", dashboard.login)
+    app.router.add_post("/dashboard/logout", dashboard.logout)
     return app

@@ -111,13 +111,25 @@ def cmd_site(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _day(text: str) -> date:
+    from collector.reports.period import parse_day
+
     try:
-        return date.fromisoformat(text)
+        return parse_day("date", text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+def _limit(text: str) -> int:
+    from collector.reports.period import parse_limit
+
+    try:
+        return parse_limit(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from collector.reports.period import check_period
     from collector.reports.runner import format_rows, report_names, run_report
 
     if args.list or not args.name:
@@ -132,9 +144,12 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     today = datetime.now(UTC).date()
     last = args.to or today
     first = args.from_ or last - timedelta(days=settings.retention_days - 1)
+    check_period(first, last)  # a ValueError: main() prints it and exits 2
 
     async def go(s: Settings) -> str:
         async with connect(s) as conn:
+            if not await conn.fetchval("SELECT 1 FROM sites WHERE site_id = $1", args.site):
+                raise ValueError(f"unknown site {args.site}; see: collector site list")
             rows = await run_report(conn, args.name, args.site, first, last, args.limit)
         return format_rows(rows, args.format)
 
@@ -169,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--site", type=int)
     report.add_argument("--from", dest="from_", type=_day)
     report.add_argument("--to", type=_day)
-    report.add_argument("--limit", type=int, default=100)
+    report.add_argument("--limit", type=_limit, default=100, help="rows, 1 to 1000")
     report.add_argument("--format", choices=["table", "csv", "json"], default="table")
     report.set_defaults(func=cmd_report)
     return parser

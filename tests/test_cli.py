@@ -145,11 +145,13 @@ def test_sigterm_flushes_every_accepted_hit_and_report_counts_them(env: dict[str
     rows: Any = orjson.loads(
         collector("report", "summary", "--site", str(site_id), "--format", "json", env=env)
     )
-    assert rows == [{"visits": 50, "pageviews": 50}]  # no cookie jar: each hit a new session
+    [row] = rows  # no cookie jar: each hit a new session
+    assert (row["visits"], row["pageviews"]) == (50, 50)
     csv_out = collector("report", "summary", "--site", str(site_id), "--format", "csv", env=env)
-    assert csv_out.splitlines() == ["visits,pageviews", "50,50"]
+    header, values = csv_out.splitlines()
+    assert header.startswith("visits,pageviews,") and values.startswith("50,50,")
     table = collector("report", "summary", "--site", str(site_id), env=env)
-    assert table.splitlines()[0].split() == ["visits", "pageviews"]
+    assert table.splitlines()[0].split()[:2] == ["visits", "pageviews"]
 
 
 def test_serve_without_database_url_runs_on_the_embedded_postgresql(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from collector.reports.period import MAX_LIMIT, check_period
 from collector.storage.db import sql_dir
 
 _PARAM = re.compile(r"\$(\d+)")
@@ -41,6 +42,9 @@ async def run_report(
     conn: asyncpg.Connection, name: str, site_id: int, first: date, last: date, limit: int = 100
 ) -> list[dict[str, Any]]:
     sql = report_sql(name)
+    check_period(first, last)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit: must be an integer from 1 to {MAX_LIMIT}")
     args: list[Any] = [site_id, first, last, limit]
     used = max((int(n) for n in _PARAM.findall(sql)), default=0)
     rows = await conn.fetch(sql, *args[:used])

@@ -1,6 +1,48 @@
--- summary: visits and pageviews of one site over a period.
+-- summary: the headline numbers of one site over a period.
 -- $1 site id, $2 first day, $3 last day (inclusive; UTC days).
--- A visit counts on the day it starts (as in Matomo); pings are not pageviews.
-SELECT count(*) FILTER (WHERE visit_start)              AS visits,
-       count(*) FILTER (WHERE (hit).action = 'pageview') AS pageviews
-FROM visit_hits($1, $2::date, $3::date + 1);
+--
+-- As in Matomo: a visit counts on the day it starts; actions are pageviews, downloads,
+-- outlinks, site searches and events (heartbeat pings are not actions, but extend the
+-- visit's duration); a bounce is a visit with one action; duration is last hit - first hit.
+-- Unique pageviews: per day, the visits that viewed a page, summed over pages.
+--
+-- Shape: `per_day` holds additive columns only (one row per UTC day and source), so daily
+-- aggregates of rolled-up days can be added to it with UNION ALL; the final SELECT sums
+-- them and computes the ratios. visit_hits reads one site's partitions of the period
+-- through hits_site_session_ts (site_id leads, partitions pruned by ts).
+WITH hits AS (
+    SELECT (v.hit).session_id, v.visit_no, v.visit_start, (v.hit).ts, (v.hit).action,
+           (v.hit).url
+    FROM visit_hits($1, $2::date::timestamp AT TIME ZONE 'UTC',
+                    ($3::date + 1)::timestamp AT TIME ZONE 'UTC') v
+), visits AS (
+    -- visits that start in the period; a visit started before it is counted there
+    SELECT min(ts) AS started,
+           count(*) FILTER (WHERE action <> 'ping') AS actions,
+           extract(epoch FROM max(ts) - min(ts)) AS seconds
+    FROM hits
+    GROUP BY session_id, visit_no
+    HAVING bool_or(visit_start)
+), per_day AS (
+    SELECT (started AT TIME ZONE 'UTC')::date AS day,
+           count(*) AS visits, count(*) FILTER (WHERE actions = 1) AS bounces,
+           sum(seconds) AS seconds, 0 AS pageviews, 0 AS unique_pageviews, 0 AS actions
+    FROM visits
+    GROUP BY 1
+    UNION ALL
+    SELECT (ts AT TIME ZONE 'UTC')::date,
+           0, 0, 0,
+           count(*) FILTER (WHERE action = 'pageview'),
+           count(DISTINCT (session_id, visit_no, url_path(url))) FILTER (WHERE action = 'pageview'),
+           count(*) FILTER (WHERE action <> 'ping')
+    FROM hits
+    GROUP BY 1
+)
+SELECT coalesce(sum(visits), 0)::bigint AS visits,
+       coalesce(sum(pageviews), 0)::bigint AS pageviews,
+       coalesce(sum(unique_pageviews), 0)::bigint AS unique_pageviews,
+       coalesce(sum(actions), 0)::bigint AS actions,
+       round(100.0 * sum(bounces) / nullif(sum(visits), 0), 1) AS bounce_rate,
+       round(sum(seconds) / nullif(sum(visits), 0))::bigint AS avg_visit_duration,
+       round(sum(actions)::numeric / nullif(sum(visits), 0), 1) AS actions_per_visit
+FROM per_day;

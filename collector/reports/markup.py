@@ -1,0 +1,219 @@
+"""The dashboard's HTML: pure functions from numbers to markup, and its stylesheet.
+
+Everything a page needs is in the page (promise P5): the stylesheet inline, allowed by its
+hash in the Content-Security-Policy; no scripts, fonts or images from anywhere. Every value
+from the database or the request passes through `escape`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from html import escape
+from typing import Any
+
+from collector.reports.svg import bar_chart
+
+CSS = """
+:root{--fg:#1d2430;--muted:#5b6576;--line:#dde2ea;--bg:#f5f7fa;--card:#fff;--accent:#2f6fba}
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
+color:var(--fg);background:var(--bg)}
+header{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;
+justify-content:space-between;padding:.75rem 1rem;background:var(--card);
+border-bottom:1px solid var(--line)}
+h1{font-size:1.15rem;margin:0}
+h2{font-size:1rem;margin:0 0 .5rem}
+main{max-width:72rem;margin:0 auto;padding:1rem}
+form.period{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}
+label{display:flex;flex-direction:column;font-size:.8rem;color:var(--muted)}
+input,select,button{font:inherit;padding:.3rem .45rem;border:1px solid var(--line);
+border-radius:4px;background:#fff;color:var(--fg)}
+button{background:var(--accent);color:#fff;border-color:var(--accent);cursor:pointer}
+button.link{background:none;color:var(--accent);border:none;padding:0}
+.numbers{display:grid;grid-template-columns:repeat(auto-fit,minmax(9.5rem,1fr));gap:.75rem;
+margin:0 0 1rem;padding:0;list-style:none}
+.numbers li{background:var(--card);border:1px solid var(--line);border-radius:6px;
+padding:.6rem .8rem}
+.numbers .name{display:block;font-size:.8rem;color:var(--muted)}
+.numbers .value{font-size:1.5rem;font-weight:600}
+section{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:.8rem;
+margin-bottom:1rem;min-width:0}
+.tables{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,22rem),1fr));gap:0 1rem}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse;width:100%;font-size:.9rem}
+th,td{padding:.3rem .4rem;border-bottom:1px solid var(--line);text-align:left;
+vertical-align:top}
+td{overflow-wrap:break-word}
+th{font-weight:600;color:var(--muted);font-size:.8rem}
+.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.empty{color:var(--muted)}
+.chart{width:100%;height:auto;display:block}
+.chart .bar{fill:var(--accent)}
+.chart .axis{stroke:var(--line)}
+.chart .label{fill:var(--muted);font-size:11px}
+.login{max-width:22rem;margin:15vh auto;background:var(--card);padding:1.25rem;
+border:1px solid var(--line);border-radius:6px}
+.login form{display:flex;flex-direction:column;gap:.75rem}
+.error{color:#a4262c}
+@media (max-width:30rem){.numbers .value{font-size:1.25rem}main{padding:.6rem}}
+""".strip()
+
+_CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
+CONTENT_SECURITY_POLICY = (
+    f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; img-src data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+DASH = "\u2013"
+NO_VALUE = DASH  # a missing number: no visits to average over
+
+SUMMARY_METRICS = [
+    ("visits", "Visits"),
+    ("pageviews", "Pageviews"),
+    ("unique_pageviews", "Unique pageviews"),
+    ("bounce_rate", "Bounce rate"),
+    ("avg_visit_duration", "Avg. visit duration"),
+    ("actions_per_visit", "Actions per visit"),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardView:
+    sites: Sequence[tuple[int, str]]
+    site_id: int
+    first: date
+    last: date
+    summary: Mapping[str, Any]
+    chart: Sequence[tuple[str, int]]
+    chart_unit: str  # "day" or "hour"
+    tables: Sequence[tuple[str, str, Sequence[Mapping[str, Any]]]]  # title, report, rows
+
+
+def _document(title: str, body: str) -> str:
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        '<meta name="referrer" content="no-referrer">'
+        '<link rel="icon" href="data:,">'  # no favicon request
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>{body}</body></html>"
+    )
+
+
+def login_page(error: str | None = None) -> str:
+    message = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
+    return _document(
+        "collector: log in",
+        '<main class="login"><h1>collector dashboard</h1>'
+        f"{message}"
+        '<form method="post" action="/dashboard/login">'
+        '<label>API token <input type="password" name="token" required '
+        'autocomplete="current-password" autofocus></label>'
+        '<button type="submit">Log in</button></form></main>',
+    )
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return NO_VALUE
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def format_value(key: str, value: Any) -> str:
+    if value is None:
+        return NO_VALUE
+    if key.endswith("_rate"):
+        return f"{value:.1f} %"
+    if key.endswith("_duration"):
+        return format_duration(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _numbers(summary: Mapping[str, Any]) -> str:
+    items = []
+    for key, name in SUMMARY_METRICS:
+        value = summary.get(key)
+        raw = "" if value is None else str(value)
+        items.append(
+            f'<li data-metric="{key}" data-value="{escape(raw)}"><span class="name">{name}'
+            f'</span><span class="value">{escape(format_value(key, value))}</span></li>'
+        )
+    return f'<ul class="numbers">{"".join(items)}</ul>'
+
+
+def _table(title: str, report: str, rows: Sequence[Mapping[str, Any]]) -> str:
+    head = f'<section data-report="{escape(report)}"><h2>{escape(title)}</h2>'
+    if not rows:
+        return head + '<p class="empty">Nothing in this period.</p></section>'
+    keys = list(rows[0])
+    numeric = {k for k in keys if any(isinstance(r[k], int | float) for r in rows)}
+    th = "".join(
+        f'<th scope="col"{" class=num" if k in numeric else ""}>{escape(k.replace("_", " "))}</th>'
+        for k in keys
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td{' class=num' if k in numeric else ''}>{escape(format_value(k, r[k]))}</td>"
+            for k in keys
+        )
+        + "</tr>"
+        for r in rows
+    )
+    return (
+        f'{head}<div class="scroll"><table><thead><tr>{th}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div></section>"
+    )
+
+
+def _period_form(view: DashboardView) -> str:
+    options = "".join(
+        f'<option value="{sid}"{" selected" if sid == view.site_id else ""}>'
+        f"{escape(name)} ({sid})</option>"
+        for sid, name in view.sites
+    )
+    return (
+        '<form class="period" method="get" action="/dashboard">'
+        f'<label>Site <select name="site">{options}</select></label>'
+        f'<label>From <input type="date" name="from" value="{view.first.isoformat()}"></label>'
+        f'<label>To <input type="date" name="to" value="{view.last.isoformat()}"></label>'
+        '<button type="submit">Show</button></form>'
+    )
+
+
+def dashboard_page(view: DashboardView) -> str:
+    site_name = dict(view.sites).get(view.site_id, str(view.site_id))
+    period = (
+        view.first.isoformat()
+        if view.first == view.last
+        else f"{view.first.isoformat()} {DASH} {view.last.isoformat()}"
+    )
+    chart = bar_chart(view.chart, unit="visits")
+    tables = "".join(_table(title, report, rows) for title, report, rows in view.tables)
+    body = (
+        f"<header><h1>{escape(site_name)} · {escape(period)}</h1>{_period_form(view)}"
+        '<form method="post" action="/dashboard/logout">'
+        '<button class="link" type="submit">Log out</button></form></header>'
+        f"<main>{_numbers(view.summary)}"
+        f'<section data-report="visits-over-time"><h2>Visits per {view.chart_unit} (UTC)</h2>'
+        f"{chart}</section>"
+        f'<div class="tables">{tables}</div></main>'
+    )
+    return _document(f"collector: {site_name}, {period}", body)
+
+
+def error_page(status_reason: str) -> str:
+    return _document(
+        "collector: error",
+        f'<main class="login"><p class="error">{escape(status_reason)}</p>'
+        '<p><a href="/dashboard">Back to the dashboard</a></p></main>',
+    )

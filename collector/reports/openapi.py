@@ -1,0 +1,358 @@
+"""`GET /api/openapi.json`: an OpenAPI 3.1 description of the collector's public HTTP surface.
+
+Built from code (report names from `sql/reports/`, limits from `period`), so it cannot drift
+from what the server accepts. Paths that other parts of the collector serve (`/tracker.js`,
+`/optout`, `/optin`, `/privacy/me`) are described by their contract in docs/design.md;
+their owners refine the details.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from collector import __version__
+from collector.reports.period import DEFAULT_LIMIT, MAX_LIMIT
+from collector.reports.runner import report_names
+from collector.tracking.params import LIMITS
+
+JSON = "application/json"
+TEXT = {"text/plain": {"schema": {"type": "string"}}}
+HTML = {"text/html": {"schema": {"type": "string"}}}
+
+
+def _text(description: str) -> dict[str, Any]:
+    return {"description": description, "content": TEXT}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _query(name: str, description: str, schema: dict[str, Any], required: bool = False) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "description": description,
+        "schema": schema,
+    }
+
+
+_TRACKING_PARAMS: list[tuple[str, str, dict[str, Any]]] = [
+    ("idsite", "site id", {"type": "string", "pattern": "^[0-9]{1,9}$"}),
+    ("rec", "must be 1", {"type": "string", "enum": ["1"]}),
+    ("url", "page URL, on one of the site's domains", {"type": "string", "format": "uri"}),
+    ("action_name", "page title", {"type": "string", "maxLength": LIMITS["text"]}),
+    ("urlref", "referrer URL", {"type": "string", "format": "uri"}),
+    ("res", "screen resolution, WxH", {"type": "string", "pattern": "^[0-9]{1,5}x[0-9]{1,5}$"}),
+    ("lang", "language tag", {"type": "string", "maxLength": 35}),
+    ("pv_id", "pageview id", {"type": "string", "maxLength": 16}),
+    ("new_visit", "1 starts a new visit", {"type": "string", "enum": ["0", "1"]}),
+    ("download", "download target URL", {"type": "string", "format": "uri"}),
+    ("link", "outlink target URL", {"type": "string", "format": "uri"}),
+    ("search", "site search keyword", {"type": "string", "maxLength": LIMITS["text"]}),
+    ("search_cat", "site search category", {"type": "string", "maxLength": LIMITS["short"]}),
+    ("search_count", "site search result count", {"type": "number"}),
+    ("e_c", "event category", {"type": "string"}),
+    ("e_a", "event action", {"type": "string"}),
+    ("e_n", "event name", {"type": "string"}),
+    ("e_v", "event value", {"type": "number"}),
+    ("ping", "1: heartbeat, extends the visit", {"type": "string", "enum": ["0", "1"]}),
+    ("cdt", "hit time (Unix or 'YYYY-MM-DD HH:MM:SS' UTC)", {"type": "string"}),
+    ("token_auth", "needed for cdt older than 4 hours", {"type": "string"}),
+    ("send_image", "0: answer 204 instead of a GIF", {"type": "string", "enum": ["0", "1"]}),
+    ("ua", "user agent override", {"type": "string"}),
+]
+
+
+def _tracking_get() -> dict[str, Any]:
+    return {
+        "summary": "Track one action (Matomo tracking API, query string)",
+        "description": (
+            "Kept only with an opt-in cookie (collector_consent or mtm_consent); otherwise "
+            "the same answer and nothing is stored. Unknown parameters are ignored."
+        ),
+        "tags": ["tracking"],
+        "parameters": [
+            _query(name, doc, schema, name in ("idsite", "rec", "url"))
+            for name, doc, schema in _TRACKING_PARAMS
+        ],
+        "responses": _tracking_responses(),
+    }
+
+
+def _tracking_responses() -> dict[str, Any]:
+    return {
+        "200": {
+            "description": "1x1 GIF (or bulk result as JSON)",
+            "content": {
+                "image/gif": {"schema": {"type": "string", "contentMediaType": "image/gif"}},
+                JSON: {"schema": _ref("BulkResult")},
+            },
+        },
+        "204": {"description": "accepted, send_image=0"},
+        "400": _text("bad input, with a short reason; nothing stored"),
+        "403": _text("cdt older than 4 hours without a valid token_auth"),
+        "413": _text("body or bulk too large"),
+        "414": _text("query string too long"),
+        "503": _text("queue full; retry after Retry-After seconds"),
+    }
+
+
+def _tracking_post() -> dict[str, Any]:
+    form = {"type": "object", "properties": {n: s for n, _, s in _TRACKING_PARAMS}}
+    return {
+        "summary": "Track actions: form-encoded parameters, or Matomo's bulk JSON",
+        "tags": ["tracking"],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {"schema": form},
+                JSON: {"schema": _ref("BulkRequest")},
+            },
+        },
+        "responses": _tracking_responses(),
+    }
+
+
+def _reports_get(names: Sequence[str]) -> dict[str, Any]:
+    day = {"type": "string", "format": "date"}
+    return {
+        "summary": "Run a report over one site and period",
+        "description": "Days are UTC days; `to` is inclusive. Default: the retention period.",
+        "tags": ["reports"],
+        "security": [{"bearer": []}],
+        "parameters": [
+            {
+                "name": "name",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "enum": list(names)},
+            },
+            _query("site", "site id", {"type": "integer", "minimum": 1}, required=True),
+            _query("from", "first day, YYYY-MM-DD", day),
+            _query("to", "last day (inclusive), YYYY-MM-DD", day),
+            _query(
+                "limit",
+                "most rows",
+                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+            ),
+        ],
+        "responses": {
+            "200": _json("the report", _ref("Report")),
+            "400": _json("bad parameter; the reason names it", _ref("Error")),
+            "401": _json("missing or wrong bearer token", _ref("Error")),
+            "404": _json("unknown report or site, or the API is disabled", _ref("Error")),
+        },
+    }
+
+
+def _page(summary: str, tag: str, responses: dict[str, Any]) -> dict[str, Any]:
+    return {"summary": summary, "tags": [tag], "responses": responses}
+
+
+def _components() -> dict[str, Any]:
+    return {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {"error": {"type": "string"}},
+            },
+            "Report": {
+                "type": "object",
+                "required": ["report", "site", "from", "to", "rows"],
+                "properties": {
+                    "report": {"type": "string"},
+                    "site": {"type": "integer"},
+                    "from": {"type": "string", "format": "date"},
+                    "to": {"type": "string", "format": "date"},
+                    "rows": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "additionalProperties": {"type": ["string", "number", "null"]},
+                        },
+                    },
+                },
+            },
+            "BulkRequest": {
+                "type": "object",
+                "required": ["requests"],
+                "properties": {
+                    "requests": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "string", "description": "?idsite=…&rec=1&url=…"},
+                    },
+                    "token_auth": {"type": "string"},
+                },
+            },
+            "BulkResult": {
+                "type": "object",
+                "properties": {
+                    "status": {"type": "string"},
+                    "tracked": {"type": "integer"},
+                    "invalid": {"type": "integer"},
+                },
+            },
+        },
+    }
+
+
+def openapi_document(names: Sequence[str]) -> dict[str, Any]:
+    html_ok = {"description": "HTML page", "content": HTML}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "collector",
+            "version": __version__,
+            "description": "Privacy-first, consent-gated web analytics collector speaking "
+            "Matomo's tracking API.",
+            "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+        },
+        "paths": {
+            "/matomo.php": {"get": _tracking_get(), "post": _tracking_post()},
+            "/piwik.php": {"get": _tracking_get(), "post": _tracking_post()},
+            "/tracker.js": {
+                "get": {
+                    "summary": "The collector's own first-party tracker",
+                    "tags": ["tracking"],
+                    "responses": {
+                        "200": {
+                            "description": "JavaScript",
+                            "content": {"text/javascript": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
+            "/optout": {
+                "get": _page(
+                    "Opt-out page: current state and a switch", "privacy", {"200": html_ok}
+                ),
+                "post": _page(
+                    "Withdraw consent",
+                    "privacy",
+                    {"200": html_ok, "303": {"description": "back to the opt-out page"}},
+                ),
+            },
+            "/optin": {
+                "post": _page(
+                    "Give consent",
+                    "privacy",
+                    {"200": html_ok, "303": {"description": "back to the opt-out page"}},
+                ),
+            },
+            "/privacy/me": {
+                "get": _page(
+                    "Export what the session cookie links (JSON)",
+                    "privacy",
+                    {"200": _json("the data", {"type": "object"})},
+                ),
+                "delete": _page(
+                    "Erase what the session cookie links",
+                    "privacy",
+                    {
+                        "200": _json("what was erased", {"type": "object"}),
+                        "204": {"description": "erased"},
+                    },
+                ),
+            },
+            "/api/reports": {
+                "get": {
+                    "summary": "The names of the reports",
+                    "tags": ["reports"],
+                    "security": [{"bearer": []}],
+                    "responses": {
+                        "200": _json(
+                            "report names",
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "reports": {"type": "array", "items": {"type": "string"}}
+                                },
+                            },
+                        ),
+                        "401": _json("missing or wrong bearer token", _ref("Error")),
+                        "404": _json("the API is disabled", _ref("Error")),
+                    },
+                }
+            },
+            "/api/reports/{name}": {"get": _reports_get(names)},
+            "/api/openapi.json": {
+                "get": _page(
+                    "This description", "meta", {"200": _json("OpenAPI 3.1", {"type": "object"})}
+                )
+            },
+            "/dashboard": {
+                "get": {
+                    "summary": "Dashboard of one site and period, or the login form",
+                    "tags": ["reports"],
+                    "parameters": [
+                        _query("site", "site id", {"type": "integer", "minimum": 1}),
+                        _query("from", "first day", {"type": "string", "format": "date"}),
+                        _query("to", "last day", {"type": "string", "format": "date"}),
+                    ],
+                    "responses": {
+                        "200": html_ok,
+                        "400": {"description": "bad parameter", "content": HTML},
+                        "404": _text("dashboard disabled: no COLLECTOR_API_TOKEN"),
+                    },
+                }
+            },
+            "/dashboard/login": {
+                "post": {
+                    "summary": "Log in with the API token; sets an HttpOnly cookie",
+                    "tags": ["reports"],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/x-www-form-urlencoded": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"token": {"type": "string"}},
+                                    "required": ["token"],
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "303": {"description": "logged in: to the dashboard"},
+                        "401": {"description": "wrong token: the form again", "content": HTML},
+                        "404": _text("dashboard disabled: no COLLECTOR_API_TOKEN"),
+                    },
+                }
+            },
+            "/dashboard/logout": {
+                "post": _page(
+                    "Log out",
+                    "reports",
+                    {
+                        "303": {"description": "to the login form"},
+                        "404": _text("dashboard disabled: no COLLECTOR_API_TOKEN"),
+                    },
+                )
+            },
+            "/healthz": {
+                "get": _page("Liveness", "meta", {"200": _json("alive", {"type": "object"})})
+            },
+            "/metrics": {
+                "get": _page("Prometheus text metrics", "meta", {"200": _text("metrics")})
+            },
+        },
+        "components": _components(),
+    }
+
+
+async def openapi(request: web.Request) -> web.Response:
+    body = orjson.dumps(openapi_document(report_names()))
+    return web.Response(body=body, content_type="application/json")

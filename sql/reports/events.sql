@@ -1,0 +1,26 @@
+-- events: tracked events (e_c, e_a, e_n) per category, action and name, most first.
+-- $1 site id, $2 first day, $3 last day (inclusive; UTC days), $4 row limit.
+--
+-- visits: per day, the visits with that event, summed over days (Matomo's nb_visits);
+-- value: the sum of e_v over the events that had one (null when none had).
+-- Shape: additive `per_day`, to which daily aggregates can be added with UNION ALL.
+WITH hits AS (
+    SELECT (v.hit).session_id, v.visit_no, (v.hit).ts, (v.hit).event_category,
+           (v.hit).event_action, (v.hit).event_name, (v.hit).event_value
+    FROM visit_hits($1, $2::date::timestamp AT TIME ZONE 'UTC',
+                    ($3::date + 1)::timestamp AT TIME ZONE 'UTC') v
+    WHERE (v.hit).action = 'event'
+), per_day AS (
+    SELECT (ts AT TIME ZONE 'UTC')::date AS day, event_category AS category,
+           event_action AS action, event_name AS name,
+           count(*) AS events, count(DISTINCT (session_id, visit_no)) AS visits,
+           sum(event_value) AS value
+    FROM hits
+    GROUP BY 1, 2, 3, 4
+)
+SELECT category, action, name, sum(events)::bigint AS events, sum(visits)::bigint AS visits,
+       sum(value) AS value
+FROM per_day
+GROUP BY category, action, name
+ORDER BY events DESC, category COLLATE "C", action COLLATE "C", name COLLATE "C" NULLS FIRST
+LIMIT $4;

@@ -1,0 +1,39 @@
+-- referrers: how visits came, by channel type and source, most visits first.
+-- $1 site id, $2 first day, $3 last day (inclusive; UTC days), $4 row limit.
+--
+-- type: direct, search, social, website, campaign (a campaign in the landing URL wins over
+-- the referrer, as in Matomo); name: the search engine, network, host or campaign; empty
+-- for direct visits. Hosts only: referrer paths and queries are never shown.
+--
+-- A visit is attributed by its first hit (visit_hits marks it); only visits that start in
+-- the period count. Actions exclude heartbeat pings; a bounce is a visit with one action.
+-- Shape: `per_day` has additive columns only (visits, actions, bounces per UTC day), so
+-- daily aggregates of rolled-up days can be added to it with UNION ALL; the final SELECT
+-- sums them and computes the rate. The LIMIT applies after grouping.
+WITH hits AS (
+    SELECT (v.hit).*, v.visit_no, v.visit_start
+    FROM visit_hits($1, $2::date::timestamp AT TIME ZONE 'UTC',
+                    ($3::date + 1)::timestamp AT TIME ZONE 'UTC') v
+), visits AS (
+    SELECT min(ts) AS started,
+           min(ref_type) FILTER (WHERE visit_start) AS ref_type,
+           min(ref_name) FILTER (WHERE visit_start) AS ref_name,
+           count(*) FILTER (WHERE action <> 'ping') AS actions
+    FROM hits
+    GROUP BY session_id, visit_no
+    HAVING bool_or(visit_start)
+), per_day AS (
+    SELECT (started AT TIME ZONE 'UTC')::date AS day,
+           coalesce(ref_type, 'direct') AS type,
+           ref_name AS name,
+           count(*) AS visits, sum(actions) AS actions,
+           count(*) FILTER (WHERE actions = 1) AS bounces
+    FROM visits
+    GROUP BY day, type, name
+)
+SELECT type, name, sum(visits)::bigint AS visits, sum(actions)::bigint AS actions,
+       round(100.0 * sum(bounces) / sum(visits), 1) AS bounce_rate
+FROM per_day
+GROUP BY type, name
+ORDER BY visits DESC, type COLLATE "C", name COLLATE "C" NULLS FIRST
+LIMIT $4;

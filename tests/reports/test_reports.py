@@ -1,0 +1,221 @@
+"""Every report over the fixed hit set (tests/reports/conftest.py), against known answers."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from collector.reports.period import MAX_DAYS
+from collector.reports.runner import report_names, run_report
+from tests.reports.conftest import Seeded
+
+REPORTS = [
+    "browsers",
+    "campaigns",
+    "devices",
+    "downloads",
+    "entry-pages",
+    "events",
+    "exit-pages",
+    "os",
+    "outlinks",
+    "pages",
+    "referrers",
+    "search-engines",
+    "site-search",
+    "summary",
+    "titles",
+    "visits-by-hour",
+    "visits-over-time",
+]
+
+
+async def report(
+    seeded: Seeded, name: str, first: date | None = None, last: date | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    async with seeded.server.pool.acquire() as conn:
+        return await run_report(
+            conn, name, seeded.site, first or seeded.d1, last or seeded.d2, limit
+        )
+
+
+def test_every_report_the_issue_names_exists() -> None:
+    assert report_names() == REPORTS
+
+
+async def test_summary_counts_visits_actions_bounces_and_heartbeat_time(seeded: Seeded) -> None:
+    # Visits A..E; pageviews 2+1+1+3+1; D views /about twice: 7 unique; actions 3+4+1+4+1;
+    # bounces C and E; durations 600+300+0+120+30 = 1050 s over 5 visits.
+    assert await report(seeded, "summary") == [
+        {
+            "visits": 5,
+            "pageviews": 8,
+            "unique_pageviews": 7,
+            "actions": 13,
+            "bounce_rate": 40.0,
+            "avg_visit_duration": 210,
+            "actions_per_visit": 2.6,
+        }
+    ]
+
+
+async def test_summary_of_one_day_counts_only_visits_that_start_on_it(seeded: Seeded) -> None:
+    [d1] = await report(seeded, "summary", seeded.d1, seeded.d1)
+    assert (d1["visits"], d1["pageviews"], d1["avg_visit_duration"]) == (3, 4, 300)
+    [d3] = await report(seeded, "summary", seeded.d3, seeded.d3)
+    assert (d3["visits"], d3["pageviews"], d3["bounce_rate"]) == (1, 1, 100.0)
+
+
+async def test_summary_of_an_empty_period_is_zero_not_an_error(seeded: Seeded) -> None:
+    [row] = await report(seeded, "summary", date(2001, 1, 1), date(2001, 1, 31))
+    assert (row["visits"], row["pageviews"], row["bounce_rate"]) == (0, 0, None)
+
+
+async def test_pages_group_by_path_without_query_or_fragment(seeded: Seeded) -> None:
+    assert await report(seeded, "pages") == [
+        {"page": "/", "pageviews": 3, "unique_pageviews": 3},
+        {"page": "/about", "pageviews": 3, "unique_pageviews": 2},
+        {"page": "/contact", "pageviews": 2, "unique_pageviews": 2},
+    ]
+
+
+async def test_limit_cuts_the_rows_after_ordering(seeded: Seeded) -> None:
+    assert [r["page"] for r in await report(seeded, "pages", limit=1)] == ["/"]
+
+
+async def test_entry_pages_are_the_first_pageview_of_each_visit(seeded: Seeded) -> None:
+    assert await report(seeded, "entry-pages") == [
+        {"page": "/", "entrances": 2, "bounces": 0, "bounce_rate": 0.0, "pageviews": 3},
+        {"page": "/contact", "entrances": 2, "bounces": 2, "bounce_rate": 100.0, "pageviews": 2},
+        {"page": "/about", "entrances": 1, "bounces": 0, "bounce_rate": 0.0, "pageviews": 3},
+    ]
+
+
+async def test_exit_pages_are_the_last_pageview_of_each_visit(seeded: Seeded) -> None:
+    assert await report(seeded, "exit-pages") == [
+        {"page": "/about", "exits": 2, "pageviews": 3, "exit_rate": 100.0},
+        {"page": "/contact", "exits": 2, "pageviews": 2, "exit_rate": 100.0},
+        {"page": "/", "exits": 1, "pageviews": 3, "exit_rate": 33.3},
+    ]
+
+
+async def test_titles(seeded: Seeded) -> None:
+    assert await report(seeded, "titles") == [
+        {"title": "About", "pageviews": 3, "unique_pageviews": 2},
+        {"title": "Home", "pageviews": 3, "unique_pageviews": 3},
+        {"title": "Contact", "pageviews": 2, "unique_pageviews": 2},
+    ]
+
+
+async def test_referrers_by_channel_and_source(seeded: Seeded) -> None:
+    assert await report(seeded, "referrers") == [
+        {"type": "campaign", "name": "spring", "visits": 1, "actions": 4, "bounce_rate": 0.0},
+        {"type": "direct", "name": None, "visits": 1, "actions": 1, "bounce_rate": 100.0},
+        {"type": "search", "name": "Google", "visits": 1, "actions": 3, "bounce_rate": 0.0},
+        {"type": "social", "name": "Facebook", "visits": 1, "actions": 1, "bounce_rate": 100.0},
+        {"type": "website", "name": "blog.example", "visits": 1, "actions": 4, "bounce_rate": 0.0},
+    ]
+
+
+async def test_campaigns(seeded: Seeded) -> None:
+    assert await report(seeded, "campaigns") == [
+        {
+            "campaign": "spring",
+            "source": "newsletter",
+            "medium": "email",
+            "visits": 1,
+            "actions": 4,
+            "bounce_rate": 0.0,
+        }
+    ]
+
+
+async def test_search_engines(seeded: Seeded) -> None:
+    assert await report(seeded, "search-engines") == [
+        {"search_engine": "Google", "visits": 1, "actions": 3, "bounce_rate": 0.0}
+    ]
+
+
+async def test_browsers_os_and_devices_count_visits_and_never_the_bot(seeded: Seeded) -> None:
+    browsers = [(r["browser"], r["visits"]) for r in await report(seeded, "browsers")]
+    assert browsers == [("Mobile Safari", 2), ("Chrome", 1), ("Chrome Mobile", 1), ("Firefox", 1)]
+    systems = {r["os"]: r["visits"] for r in await report(seeded, "os")}
+    assert systems == {"iOS": 2, "Android": 1, "Linux": 1, "Windows": 1}
+    assert await report(seeded, "devices") == [
+        {"device": "desktop", "visits": 2, "actions": 4, "bounce_rate": 50.0},
+        {"device": "tablet", "visits": 2, "actions": 5, "bounce_rate": 50.0},
+        {"device": "mobile", "visits": 1, "actions": 4, "bounce_rate": 0.0},
+    ]
+
+
+async def test_events_sum_counts_and_values(seeded: Seeded) -> None:
+    assert await report(seeded, "events") == [
+        {
+            "category": "Video",
+            "action": "play",
+            "name": "intro",
+            "events": 2,
+            "visits": 2,
+            "value": 4.0,
+        }
+    ]
+
+
+async def test_downloads_and_outlinks_show_targets_without_query(seeded: Seeded) -> None:
+    assert await report(seeded, "downloads") == [
+        {
+            "url": f"https://{seeded.server.domain}/files/plan.pdf",
+            "downloads": 1,
+            "visits": 1,
+        }
+    ]
+    assert await report(seeded, "outlinks") == [
+        {"url": "https://partner.example/offer", "clicks": 1, "visits": 1}
+    ]
+
+
+async def test_site_search_keywords_are_lowercased(seeded: Seeded) -> None:
+    assert await report(seeded, "site-search") == [
+        {"keyword": "opening hours", "searches": 1, "visits": 1, "no_results": 0}
+    ]
+
+
+async def test_visits_over_time_has_every_day_of_the_period(seeded: Seeded) -> None:
+    rows = await report(seeded, "visits-over-time", seeded.d1, seeded.d3)
+    assert rows == [
+        {"day": seeded.d1.isoformat(), "visits": 3, "pageviews": 4, "actions": 8},
+        {"day": seeded.d2.isoformat(), "visits": 2, "pageviews": 4, "actions": 5},
+        {"day": seeded.d3.isoformat(), "visits": 1, "pageviews": 1, "actions": 1},
+    ]
+
+
+async def test_visits_by_hour_has_every_hour_and_counts_a_visit_where_it_starts(
+    seeded: Seeded,
+) -> None:
+    rows = await report(seeded, "visits-by-hour", seeded.d1, seeded.d1)
+    assert len(rows) == 24
+    busy = {r["hour"][11:13]: (r["visits"], r["pageviews"]) for r in rows if r["actions"]}
+    assert busy == {"10": (1, 2), "12": (1, 1), "15": (1, 1)}
+    assert rows[0]["hour"] == f"{seeded.d1.isoformat()}T00:00Z"
+
+
+async def test_no_report_shows_a_query_string_or_the_bot(seeded: Seeded) -> None:
+    for name in REPORTS:
+        text = repr(await report(seeded, name, seeded.d1, seeded.d3))
+        for secret in ("secret", "s3cret", "id=7", "mtm_", "frag", "Googlebot"):
+            assert secret not in text, (name, secret)
+
+
+async def test_a_report_of_another_site_sees_none_of_these_hits(seeded: Seeded) -> None:
+    other = await seeded.server.add_site("Other", "other-reports.example")
+    async with seeded.server.pool.acquire() as conn:
+        [row] = await run_report(conn, "summary", other, seeded.d1, seeded.d3)
+    assert row["visits"] == 0
+
+
+@pytest.mark.parametrize("name", REPORTS)
+async def test_every_report_runs_on_the_longest_period_allowed(seeded: Seeded, name: str) -> None:
+    first = seeded.d3 - timedelta(days=MAX_DAYS - 1)
+    assert await report(seeded, name, first, seeded.d3) != []
