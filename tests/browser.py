@@ -100,7 +100,9 @@ class Beacons:
     def params(self) -> list[dict[str, str]]:
         return [dict(parse_qsl(r.post_data or r.url.partition("?")[2])) for r in self.sent]
 
-    async def after(self, action: Callable[[], Awaitable[Any]]) -> dict[str, str]:
+    async def after(
+        self, action: Callable[[], Awaitable[Any]], *, leaving: bool = False
+    ) -> dict[str, str]:
         """Run `action`, wait until the beacon it sends has been answered; its parameters.
 
         Listens on the context, not the page: a beacon sent while leaving a page outlives it.
@@ -114,7 +116,11 @@ class Beacons:
                 done.set_result(request)
 
         def failed(request: Request) -> None:
-            if request.url.startswith(self.endpoint) and not done.done():
+            if not request.url.startswith(self.endpoint) or done.done():
+                return
+            if leaving and request.failure == "net::ERR_ABORTED":
+                done.set_result(request)  # the page went away; the caller checks delivery
+            else:
                 done.set_exception(AssertionError(f"beacon failed: {request.failure}"))
 
         context.on("requestfinished", finished)
@@ -126,5 +132,6 @@ class Beacons:
             context.remove_listener("requestfinished", finished)
             context.remove_listener("requestfailed", failed)
         response = await request.response()
-        assert response is not None and response.status in (200, 204), response
+        if not (leaving and request.failure):
+            assert response is not None and response.status in (200, 204), response
         return self.params()[self.sent.index(request)]

@@ -123,6 +123,14 @@ def _tracking_post() -> dict[str, Any]:
     }
 
 
+def _preflight() -> dict[str, Any]:
+    return {
+        "summary": "CORS preflight: credentials allowed only for a site's own origins",
+        "tags": ["tracking"],
+        "responses": {"204": {"description": "CORS headers for a site's origin, else none"}},
+    }
+
+
 def _reports_get(names: Sequence[str]) -> dict[str, Any]:
     day = {"type": "string", "format": "date"}
     return {
@@ -221,8 +229,16 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
         "paths": {
-            "/matomo.php": {"get": _tracking_get(), "post": _tracking_post()},
-            "/piwik.php": {"get": _tracking_get(), "post": _tracking_post()},
+            "/matomo.php": {
+                "get": _tracking_get(),
+                "post": _tracking_post(),
+                "options": _preflight(),
+            },
+            "/piwik.php": {
+                "get": _tracking_get(),
+                "post": _tracking_post(),
+                "options": _preflight(),
+            },
             "/tracker.js": {
                 "get": {
                     "summary": "The collector's own first-party tracker",
