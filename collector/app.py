@@ -13,9 +13,10 @@ from datetime import datetime
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from collector.appkeys import CLOCK, METRICS, POOL, SETTINGS, SITES, WRITER
+from collector.appkeys import CLOCK, METRICS, POOL, SCHEDULER, SETTINGS, SITES, WRITER
 from collector.config import Settings
 from collector.metrics import Metrics
+from collector.retention.scheduler import Scheduler
 from collector.sites import SiteRegistry
 from collector.storage.db import create_pool, migrate
 from collector.storage.partitions import ensure_partitions
@@ -72,6 +73,17 @@ async def _writer(app: web.Application) -> AsyncIterator[None]:
     log.info("writer=closed")
 
 
+async def _scheduler(app: web.Application) -> AsyncIterator[None]:
+    # After the writer: retention jobs run on start (partitions ahead, expired days rolled
+    # up and dropped), then daily; on shutdown a running job is cancelled before the pool
+    # closes (its open day rolls back).
+    scheduler = Scheduler(app[POOL], app[SETTINGS], app[CLOCK])
+    scheduler.start()
+    app[SCHEDULER] = scheduler
+    yield
+    await scheduler.stop()
+
+
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -87,7 +99,7 @@ def create_app(
     app[SETTINGS] = settings
     app[CLOCK] = clock or endpoint.utcnow
     app[METRICS] = Metrics()
-    app.cleanup_ctx.extend([_database, _sites, _writer])
+    app.cleanup_ctx.extend([_database, _sites, _writer, _scheduler])
     app.router.add_get("/matomo.php", endpoint.pixel)
     app.router.add_get("/piwik.php", endpoint.pixel)
     app.router.add_post("/matomo.php", endpoint.post)

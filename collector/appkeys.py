@@ -10,6 +10,7 @@ from aiohttp import web
 
 from collector.config import Settings
 from collector.metrics import Metrics
+from collector.retention.scheduler import Scheduler
 from collector.sites import SiteRegistry
 from collector.storage.writer import HitWriter
 
@@ -19,3 +20,4 @@ METRICS = web.AppKey("metrics", Metrics)
 POOL = web.AppKey("pool", asyncpg.Pool)
 SITES = web.AppKey("sites", SiteRegistry)
 WRITER = web.AppKey("writer", HitWriter)
+SCHEDULER = web.AppKey("scheduler", Scheduler)
