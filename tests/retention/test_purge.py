@@ -155,10 +155,10 @@ async def test_a_crash_half_way_leaves_the_day_whole_and_a_rerun_counts_it_once(
             task = asyncio.create_task(
                 run_job(purger, job, running.settings, at(x + timedelta(days=2)), dry_run=False)
             )
-            while not await reader.fetchval(
+            while not await reader.fetchval(  # noqa: ASYNC110 (a lock wait in another backend)
                 "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted)", pid
             ):
-                await asyncio.sleep(0.01)  # no event to await in another backend's lock queue
+                await asyncio.sleep(0.01)
             await reader.execute("SELECT pg_terminate_backend($1)", pid)
             with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, OSError)):
                 await task
@@ -196,7 +196,10 @@ async def _aggregates(running: Running) -> dict[str, list[Any]]:
     async with running.pool.acquire() as conn:
         return {
             t: sorted(
-                map(tuple, await conn.fetch(f"SELECT * FROM {t} WHERE site_id = $1", running.site_id)),
+                map(
+                    tuple,
+                    await conn.fetch(f"SELECT * FROM {t} WHERE site_id = $1", running.site_id),
+                ),
                 key=repr,
             )
             for t in AGGREGATE_TABLES

@@ -23,7 +23,11 @@ async def test_purge_says_per_category_what_would_go_then_removes_it(
         await visit(running, start, "/", "/a")
         await visit(running, start + timedelta(minutes=30), "/")
         await running.flush()
-    env = {**os.environ, "COLLECTOR_DATABASE_URL": database_url, "COLLECTOR_DATA_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "COLLECTOR_DATABASE_URL": database_url,
+        "COLLECTOR_DATA_DIR": str(tmp_path),
+    }
 
     dry = collector("purge", "--dry-run", env=env).splitlines()
     assert any(

@@ -19,7 +19,10 @@ async def test_aggregates_hold_no_session_id_ip_query_string_or_fragment(databas
             await visit(
                 running,
                 at(d, hour),
-                {"path": f"/account?mail={secret}#token=abc", "urlref": f"https://web.example/?q={secret}"},
+                {
+                    "path": f"/account?mail={secret}#token=abc",
+                    "urlref": f"https://web.example/?q={secret}",
+                },
                 {"path": "/f", "download": f"https://files.example/doc.pdf?mail={secret}#p2"},
                 {"path": "/f", "link": f"https://out.example/away?mail={secret}"},
             )
@@ -38,12 +41,18 @@ async def test_aggregates_hold_no_session_id_ip_query_string_or_fragment(databas
             for t in AGGREGATE_TABLES:
                 rows += await conn.fetch(f"SELECT * FROM {t} WHERE site_id = $1", running.site_id)
             dump = "\n".join(str(tuple(r)) for r in rows)
-            pages = {r["page"] for r in await conn.fetch(
-                "SELECT page FROM agg_pages WHERE site_id = $1", running.site_id
-            )}
-            targets = {r["target"] for r in await conn.fetch(
-                "SELECT target FROM agg_targets WHERE site_id = $1", running.site_id
-            )}
+            pages = {
+                r["page"]
+                for r in await conn.fetch(
+                    "SELECT page FROM agg_pages WHERE site_id = $1", running.site_id
+                )
+            }
+            targets = {
+                r["target"]
+                for r in await conn.fetch(
+                    "SELECT target FROM agg_targets WHERE site_id = $1", running.site_id
+                )
+            }
         assert pages == {"/account"}  # downloads and outlinks are not pageviews
         assert targets == {"https://files.example/doc.pdf", "https://out.example/away"}
         for value in (*sessions, *ips, secret, "token=abc", "?", "#"):
@@ -59,7 +68,9 @@ async def test_values_seen_in_fewer_visits_than_the_threshold_are_folded_into_ot
     d = x - timedelta(days=6)
     async with app_at(settings_for(database_url, rollup_min_count=2), at(x)) as running:
         await visit(running, at(d, 9), "/", {"path": "/", "search": "rare name"}, "/popular")
-        await visit(running, at(d, 10), {"path": "/", "urlref": "https://blog.example/"}, "/popular")
+        await visit(
+            running, at(d, 10), {"path": "/", "urlref": "https://blog.example/"}, "/popular"
+        )
         await visit(running, at(d, 11), "/popular", "/only-once")
         await running.flush()
         before = await reports(running, d, d)
@@ -126,7 +137,9 @@ async def test_aggregates_are_deleted_after_their_own_retention_and_kept_by_defa
         after = await reports(running, d, d + timedelta(days=1))
         assert after["summary"] == [{"visits": 1, "pageviews": 1}]
 
-    async with app_at(settings_for(database_url), at(x), (running.site_id, running.domain)) as again:
+    async with app_at(
+        settings_for(database_url), at(x), (running.site_id, running.domain)
+    ) as again:
         forever = await run(again, "aggregates", at(x + timedelta(days=3650)))
         assert forever.removals == []
         assert (await reports(again, d, d + timedelta(days=1)))["summary"] == after["summary"]

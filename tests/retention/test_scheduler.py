@@ -59,7 +59,9 @@ async def test_partitions_exist_ahead_so_a_hit_just_after_midnight_lands(databas
         assert {later, tomorrow, tomorrow + timedelta(days=1)} <= set(days)
 
         running.clock.now = at(tomorrow, 0, 0) + timedelta(seconds=5)
-        status, _, _ = await running.get("/matomo.php", running.hit_params(), {"collector_consent": "1"})
+        status, _, _ = await running.get(
+            "/matomo.php", running.hit_params(), {"collector_consent": "1"}
+        )
         assert status == 200
         await running.flush()
         rows = await running.rows("SELECT ts FROM hits WHERE site_id = $1", running.site_id)
