@@ -11,7 +11,7 @@ import pytest
 
 from collector.reports.runner import run_report
 from collector.retention.purge import AGGREGATE_TABLES
-from collector.retention.scheduler import lock_key
+from collector.retention.scheduler import JOBS, lock_key, run_job
 from collector.storage.partitions import existing_partitions, partition_name
 from tests.retention.backdated import app_at, run, visit
 from tests.support import Running, settings_for
@@ -148,8 +148,6 @@ async def test_a_crash_half_way_leaves_the_day_whole_and_a_rerun_counts_it_once(
             tr = reader.transaction()
             await tr.start()
             await reader.execute(f"LOCK TABLE {partition_name(days[0])} IN ACCESS SHARE MODE")
-            from collector.retention.scheduler import JOBS, run_job
-
             job = next(j for j in JOBS if j.name == "hits")
             pid = purger.get_server_pid()
             task = asyncio.create_task(
