@@ -14,11 +14,12 @@ from datetime import datetime
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from collector.appkeys import CLOCK, METRICS, POOL, SETTINGS, SITES, WRITER
+from collector.appkeys import CLOCK, METRICS, POOL, SCHEDULER, SETTINGS, SITES, WRITER
 from collector.config import Settings
 from collector.metrics import Metrics
 from collector.reports import api as reports_api
 from collector.reports import dashboard, openapi
+from collector.retention.scheduler import Scheduler
 from collector.sites import SiteRegistry
 from collector.storage.db import create_pool, migrate
 from collector.storage.partitions import ensure_partitions
@@ -83,6 +84,17 @@ async def _warm(app: web.Application) -> None:
     gc.freeze()
 
 
+async def _scheduler(app: web.Application) -> AsyncIterator[None]:
+    # After the writer: retention jobs run on start (partitions ahead, expired days rolled
+    # up and dropped), then daily; on shutdown a running job is cancelled before the pool
+    # closes (its open day rolls back).
+    scheduler = Scheduler(app[POOL], app[SETTINGS], app[CLOCK])
+    scheduler.start()
+    app[SCHEDULER] = scheduler
+    yield
+    await scheduler.stop()
+
+
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -98,7 +110,7 @@ def create_app(
     app[SETTINGS] = settings
     app[CLOCK] = clock or endpoint.utcnow
     app[METRICS] = Metrics()
-    app.cleanup_ctx.extend([_database, _sites, _writer])
+    app.cleanup_ctx.extend([_database, _sites, _writer, _scheduler])
     app.on_startup.append(_warm)
     app.router.add_get("/matomo.php", endpoint.pixel)
     app.router.add_get("/piwik.php", endpoint.pixel)

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from collector.config import Settings
 from collector.metrics import Metrics
+from collector.retention.scheduler import Scheduler
 from collector.sites import SiteRegistry
 from collector.storage.writer import HitWriter
 
@@ -24,3 +25,4 @@ POOL = web.AppKey("pool", asyncpg.Pool)
 SITES = web.AppKey("sites", SiteRegistry)
 WRITER = web.AppKey("writer", HitWriter)
 TRACKER_SCRIPT: web.AppKey[Script] = web.AppKey("tracker_script")
+SCHEDULER = web.AppKey("scheduler", Scheduler)

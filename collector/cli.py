@@ -1,4 +1,4 @@
-"""The `collector` command: serve, migrate, site, report."""
+"""The `collector` command: serve, migrate, site, report, purge."""
 
 from __future__ import annotations
 
@@ -158,6 +158,20 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
+    from collector.retention.scheduler import JOBS, describe, run_job
+
+    async def go(s: Settings) -> str:
+        now = datetime.now(UTC)
+        async with connect(s) as conn:
+            outcomes = [await run_job(conn, job, s, now, dry_run=args.dry_run) for job in JOBS]
+        return describe(outcomes, s, dry_run=args.dry_run)
+
+    with database_settings(settings) as ready:
+        print(asyncio.run(go(ready)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="collector", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -187,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--limit", type=_limit, default=100, help="rows, 1 to 1000")
     report.add_argument("--format", choices=["table", "csv", "json"], default="table")
     report.set_defaults(func=cmd_report)
+
+    purge = sub.add_parser("purge", help="run retention now: roll up and drop expired days")
+    purge.add_argument("--dry-run", action="store_true", help="say what would be removed")
+    purge.set_defaults(func=cmd_purge)
     return parser
 
 

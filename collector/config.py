@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 class ConfigError(ValueError):
@@ -74,6 +76,19 @@ class Settings:
     max_body_bytes: int = field(
         default=256 * 1024, metadata=_env("MAX_BODY_BYTES", "largest request body accepted")
     )
+    aggregate_retention_days: int = field(
+        default=0,
+        metadata=_env("AGGREGATE_RETENTION_DAYS", "days daily aggregates are kept; 0 = forever"),
+    )
+    rollup_min_count: int = field(
+        default=2,
+        metadata=_env(
+            "ROLLUP_MIN_COUNT", "visits a value needs on a day not to be folded into others"
+        ),
+    )
+    retention_time: str = field(
+        default="00:10", metadata=_env("RETENTION_TIME", "daily retention run, UTC HH:MM")
+    )
 
     access_log: bool = field(
         default=False, metadata=_env("ACCESS_LOG", "a line per request (method, path, status)")
@@ -87,6 +102,14 @@ class Settings:
         for name in ("queue_size", "batch_size", "flush_interval_ms", "bulk_max_requests"):
             _check(getattr(self, name) >= 1, name.upper(), "must be >= 1")
         _check(self.max_body_bytes >= 1024, "MAX_BODY_BYTES", "must be >= 1024")
+        _check(
+            self.aggregate_retention_days == 0
+            or self.aggregate_retention_days >= self.retention_days,
+            "AGGREGATE_RETENTION_DAYS",
+            "must be 0 (forever) or at least RETENTION_DAYS",
+        )
+        _check(self.rollup_min_count >= 1, "ROLLUP_MIN_COUNT", "must be >= 1 (1: never fold)")
+        _check(bool(_HH_MM.match(self.retention_time)), "RETENTION_TIME", "must be HH:MM (UTC)")
 
     @property
     def embedded(self) -> bool:
@@ -154,6 +177,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "privacy_signals": lambda v: tuple(s.lower() for s in _names(v)),
     "trusted_proxies": _networks,
     "access_log": _bool,
+    "retention_time": lambda v: str(v).strip(),
 }
 
 

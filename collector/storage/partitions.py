@@ -42,3 +42,16 @@ async def existing_partitions(conn: asyncpg.Connection) -> list[date]:
         if m := _NAME.match(row["relname"]):
             days.append(date(int(m[1][:4]), int(m[1][4:6]), int(m[1][6:])))
     return sorted(days)
+
+
+async def drop_partition(conn: asyncpg.Connection, day: date) -> bool:
+    """Drop the partition for `day`; False when there is none (already dropped elsewhere).
+
+    Takes an ACCESS EXCLUSIVE lock on `hits` until the transaction ends: callers keep the
+    rest of that transaction short and set a lock_timeout.
+    """
+    name = partition_name(day)
+    exists = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", name)
+    if exists:
+        await conn.execute(f"DROP TABLE {name}")
+    return bool(exists)

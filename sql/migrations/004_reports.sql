@@ -1,4 +1,4 @@
--- Reports: heartbeat pings in visit splitting, and URL helpers shared by the report files.
+-- Reports: heartbeat pings in visit splitting (url_path and strip_url are in 002).
 
 -- visit_hits, now with Matomo's heartbeat rule: a ping (ping=1) extends the visit it belongs
 -- to and keeps it alive, but never starts one. A ping more than 30 minutes after the last
@@ -10,6 +10,8 @@
 -- action). A visit starts at the first action of a segment; pings before it are orphans.
 -- The first hit read for a session may lie in the 30 minutes before p_from and be a ping of
 -- a visit that started earlier: it anchors ("cut"), so the visit is not counted again.
+-- So does a session's first hit marked continues_visit by the roll-up of the day before
+-- (002): that day is gone, but its visit went on past midnight and must not count twice.
 CREATE OR REPLACE FUNCTION visit_hits(p_site integer, p_from timestamptz, p_to timestamptz)
 RETURNS TABLE (hit hits, visit_start boolean, visit_no bigint)
 LANGUAGE sql STABLE AS $$
@@ -17,7 +19,8 @@ LANGUAGE sql STABLE AS $$
         SELECT h AS hit, h.session_id, h.ts,
                h.action = 'ping' AND NOT (lag(h.ts) OVER w IS NULL AND h.ts < p_from) AS ping,
                coalesce((h.new_visit AND h.action <> 'ping')
-                        OR h.ts - lag(h.ts) OVER w > interval '30 minutes', true) AS gap_start
+                        OR h.ts - lag(h.ts) OVER w > interval '30 minutes', true) AS gap_start,
+               lag(h.ts) OVER w IS NULL AND h.continues_visit AS continues
         FROM hits h
         WHERE h.site_id = p_site AND h.ts >= p_from - interval '30 minutes' AND h.ts < p_to
         WINDOW w AS (PARTITION BY h.session_id ORDER BY h.ts, h.action = 'ping')
@@ -28,10 +31,12 @@ LANGUAGE sql STABLE AS $$
     ), counted AS (
         SELECT *, count(*) FILTER (WHERE NOT ping)
                       OVER (PARTITION BY session_id, segment ORDER BY ts, ping
-                            ROWS UNBOUNDED PRECEDING) AS actions_so_far
+                            ROWS UNBOUNDED PRECEDING) AS actions_so_far,
+               bool_or(continues) OVER (PARTITION BY session_id, segment) AS continued
         FROM segmented
     ), started AS (
-        SELECT hit, ts, actions_so_far, NOT ping AND actions_so_far = 1 AS visit_start,
+        SELECT hit, ts, actions_so_far,
+               NOT ping AND actions_so_far = 1 AND NOT continued AS visit_start,
                session_id, ping
         FROM counted
     ), numbered AS (
@@ -42,16 +47,3 @@ LANGUAGE sql STABLE AS $$
     )
     SELECT hit, visit_start, visit_no FROM numbered WHERE ts >= p_from AND actions_so_far > 0
 $$;
-
--- The path of a URL ("/" when empty): what page reports group by. Query strings and
--- fragments carry search terms, tokens and e-mail addresses; reports never show them.
--- Same result as collector.tracking.enrich.url_path (RFC 3986, appendix B).
-CREATE FUNCTION url_path(url text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN coalesce(nullif(substring(url FROM '^(?:[^:/?#]+:)?(?://[^/?#]*)?([^?#]*)'), ''), '/');
-
--- A URL without query string, fragment and user:password@ (download and outlink targets).
--- Same result as collector.tracking.enrich.strip_url.
-CREATE FUNCTION strip_url(url text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN regexp_replace(substring(url FROM '^[^?#]*'), '^([^:/?#]+:)?//[^/?#]*@', '\1//');

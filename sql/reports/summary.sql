@@ -1,14 +1,16 @@
 -- summary: the headline numbers of one site over a period.
 -- $1 site id, $2 first day, $3 last day (inclusive; UTC days).
+<<<<<<< HEAD
 --
 -- As in Matomo: a visit counts on the day it starts; actions are pageviews, downloads,
 -- outlinks, site searches and events (heartbeat pings are not actions, but extend the
 -- visit's duration); a bounce is a visit with one action; duration is last hit - first hit.
 -- Unique pageviews: per day, the visits that viewed a page, summed over pages.
 --
--- Shape: `per_day` holds additive columns only (one row per UTC day and source), so daily
--- aggregates of rolled-up days can be added to it with UNION ALL; the final SELECT sums
--- them and computes the ratios. visit_hits reads one site's partitions of the period
+-- Shape: `per_day` holds additive columns only, one row per UTC day and source: raw hits for
+-- days still kept, daily aggregates (agg_site_days, agg_pages) for days rolled up. A day's
+-- roll-up and the drop of its partition are one transaction, so each day is in exactly one
+-- source (docs/aggregates.md). The final SELECT sums them and computes the ratios. visit_hits reads one site's partitions of the period
 -- through hits_site_session_ts (site_id leads, partitions pruned by ts).
 WITH hits AS (
     SELECT (v.hit).session_id, v.visit_no, v.visit_start, (v.hit).ts, (v.hit).action,
@@ -37,6 +39,15 @@ WITH hits AS (
            count(*) FILTER (WHERE action <> 'ping')
     FROM hits
     GROUP BY 1
+    UNION ALL
+    SELECT day, visits, bounces, visit_seconds, pageviews, 0, actions
+    FROM agg_site_days
+    WHERE site_id = $1 AND day BETWEEN $2::date AND $3::date
+    UNION ALL
+    SELECT day, 0, 0, 0, 0, sum(visits), 0  -- visits that viewed a page, summed over pages
+    FROM agg_pages
+    WHERE site_id = $1 AND day BETWEEN $2::date AND $3::date
+    GROUP BY day
 )
 SELECT coalesce(sum(visits), 0)::bigint AS visits,
        coalesce(sum(pageviews), 0)::bigint AS pageviews,
@@ -46,3 +57,20 @@ SELECT coalesce(sum(visits), 0)::bigint AS visits,
        round(sum(seconds) / nullif(sum(visits), 0))::bigint AS avg_visit_duration,
        round(sum(actions)::numeric / nullif(sum(visits), 0), 1) AS actions_per_visit
 FROM per_day;
+=======
+-- A visit counts on the day it starts (as in Matomo); pings are not pageviews.
+-- Days past raw retention are read from agg_site_days, the others from raw hits: a day's
+-- roll-up and the drop of its partition are one transaction, so each day is in exactly one
+-- of the two, and the sum over both is the period (docs/aggregates.md).
+SELECT coalesce(sum(visits), 0)::bigint    AS visits,
+       coalesce(sum(pageviews), 0)::bigint AS pageviews
+FROM (
+    SELECT count(*) FILTER (WHERE visit_start)              AS visits,
+           count(*) FILTER (WHERE (hit).action = 'pageview') AS pageviews
+    FROM visit_hits($1, $2::date, $3::date + 1)
+    UNION ALL
+    SELECT visits, pageviews
+    FROM agg_site_days
+    WHERE site_id = $1 AND day BETWEEN $2::date AND $3::date
+) AS days;
+>>>>>>> retention

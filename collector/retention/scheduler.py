@@ -1,0 +1,204 @@
+"""Scheduled jobs: ONE table of (name, function, trigger), and the scheduler that runs it.
+
+Each job runs on start and then daily at `COLLECTOR_RETENTION_TIME` (UTC). A job runs only
+while holding its PostgreSQL advisory lock, taken with pg_try_advisory_lock: when another
+collector process (or `collector purge`) holds it, this run is skipped rather than queued,
+so jobs never overlap across processes. Jobs are idempotent: a run that finds nothing
+expired does nothing, and a run cut off half-way has committed only whole days.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+
+from collector.config import Settings
+from collector.retention.purge import (
+    JobFunction,
+    Removal,
+    create_partitions_ahead,
+    purge_aggregates,
+    purge_hits,
+)
+
+log = logging.getLogger(__name__)
+
+# First key of every job's advisory lock (the second is from the job's name): "retn".
+_LOCK_CLASS = 0x7265746E
+
+
+def daily(settings: Settings) -> BaseTrigger:
+    hour, minute = settings.retention_time.split(":")
+    return CronTrigger(hour=int(hour), minute=int(minute), timezone=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    name: str  # also the data category `collector purge` reports under
+    run: JobFunction
+    trigger: Callable[[Settings], BaseTrigger]
+
+
+JOBS: tuple[Job, ...] = (
+    Job("partitions", create_partitions_ahead, daily),
+    Job("hits", purge_hits, daily),
+    Job("aggregates", purge_aggregates, daily),
+    # Consent receipts (collector/privacy/receipts.py) join with one row:
+    # Job("receipts", purge_older_than(purge_receipts, <receipt retention>), daily),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    job: str
+    removals: list[Removal] | None  # None: nothing to say (or skipped)
+    skipped: bool = False  # another process held the job's lock
+
+
+def lock_key(name: str) -> int:
+    """The job's second advisory-lock key: a stable signed 32-bit number from its name."""
+    return int.from_bytes(zlib.crc32(name.encode()).to_bytes(4, "big"), "big", signed=True)
+
+
+async def run_job(
+    conn: asyncpg.Connection, job: Job, settings: Settings, now: datetime, *, dry_run: bool
+) -> Outcome:
+    """Run `job` once if no other process is running it; never waits for the lock."""
+    key = lock_key(job.name)
+    if not await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", _LOCK_CLASS, key):
+        log.info("job=%s skipped=locked", job.name)
+        return Outcome(job.name, None, skipped=True)
+    try:
+        removals = await job.run(conn, settings, now, dry_run)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1, $2)", _LOCK_CLASS, key)
+    for r in removals or ():
+        log.info(
+            "job=%s day=%s rows=%d aggregate_rows=%d dry_run=%s",
+            job.name,
+            r.day,
+            r.rows,
+            r.aggregate_rows,
+            dry_run,
+        )
+    return Outcome(job.name, removals)
+
+
+def describe(outcomes: list[Outcome], settings: Settings, *, dry_run: bool) -> str:
+    """What `collector purge` says: per category, each day removed and how many rows."""
+    would = "would be " if dry_run else ""
+    lines = []
+    for o in outcomes:
+        if o.skipped:
+            lines.append(f"{o.job}: skipped, another collector process is running it")
+        elif o.job == "aggregates" and settings.aggregate_retention_days == 0:
+            lines.append("aggregates: kept forever (COLLECTOR_AGGREGATE_RETENTION_DAYS=0)")
+        elif o.removals == []:
+            lines.append(f"{o.job}: nothing past retention")
+        for r in o.removals or ():
+            day = r.day.isoformat() if r.day else "all days"
+            if o.job == "hits":
+                lines.append(
+                    f"hits: {day} {would}rolled up and dropped: {r.rows} rows "
+                    f"-> {r.aggregate_rows} aggregate rows"
+                )
+            else:
+                lines.append(f"{o.job}: {day} {would}deleted: {r.rows} rows")
+    return "\n".join(lines)
+
+
+class Scheduler:
+    """apscheduler's AsyncIOScheduler over `JOBS`, owned by the app (one per process)."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        settings: Settings,
+        clock: Callable[[], datetime],
+        jobs: tuple[Job, ...] = JOBS,
+    ) -> None:
+        self._pool = pool
+        self._settings = settings
+        self._clock = clock
+        self._jobs = {job.name: job for job in jobs}
+        self._aps = AsyncIOScheduler(timezone=UTC, event_loop=asyncio.get_running_loop())
+        self._running: set[asyncio.Task[None]] = set()
+        self._runs: Counter[str] = Counter()
+        self._done = asyncio.Condition()
+
+    def start(self) -> None:
+        """Register every job; each first runs now (on start), then on its trigger."""
+        for job in self._jobs.values():
+            self._aps.add_job(
+                self._run,
+                job.trigger(self._settings),
+                args=[job],
+                id=job.name,
+                name=job.name,
+                next_run_time=datetime.now(UTC),
+                coalesce=True,  # after a long stop: one run, not one per missed day
+                max_instances=1,
+                misfire_grace_time=None,
+            )
+        self._aps.start()
+
+    def job_names(self) -> list[str]:
+        return [job.id for job in self._aps.get_jobs()]
+
+    def next_run(self, name: str) -> datetime | None:
+        job = self._aps.get_job(name)
+        return job.next_run_time if job else None
+
+    def run_soon(self, name: str) -> None:
+        """Run `name` now, outside its schedule (then back on it)."""
+        self._aps.modify_job(name, next_run_time=datetime.now(UTC))
+
+    def runs(self, name: str) -> int:
+        """How many runs of `name` have finished in this process (ran, skipped or failed)."""
+        return self._runs[name]
+
+    async def wait_for(self, name: str, runs: int = 1) -> None:
+        """Return once `name` has finished `runs` runs in this process."""
+        async with self._done:
+            await self._done.wait_for(lambda: self._runs[name] >= runs)
+
+    async def stop(self) -> None:
+        """Stop triggering; cancel a running job (its open day rolls back, nothing is lost)."""
+        self._aps.shutdown(wait=False)
+        for task in list(self._running):
+            task.cancel()
+        if self._running:
+            await asyncio.wait(list(self._running))
+
+    async def _run(self, job: Job) -> None:
+        # The work runs in a task of our own, so that stop() can cancel it without
+        # apscheduler's executor seeing a cancelled job.
+        task = asyncio.create_task(self._run_once(job), name=f"job-{job.name}")
+        self._running.add(task)
+        try:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        finally:
+            self._running.discard(task)
+            async with self._done:
+                self._runs[job.name] += 1
+                self._done.notify_all()
+
+    async def _run_once(self, job: Job) -> None:
+        try:
+            async with self._pool.acquire() as conn:
+                await run_job(conn, job, self._settings, self._clock(), dry_run=False)
+        except Exception:
+            # Logged and retried on the next run; whole days committed so far stay done.
+            log.exception("job=%s failed", job.name)
