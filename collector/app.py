@@ -16,6 +16,7 @@ from aiohttp.abc import AbstractAccessLogger
 from collector.appkeys import CLOCK, METRICS, POOL, SETTINGS, SITES, WRITER
 from collector.config import Settings
 from collector.metrics import Metrics
+from collector.privacy import me, page, switch
 from collector.sites import SiteRegistry
 from collector.storage.db import create_pool, migrate
 from collector.storage.partitions import ensure_partitions
@@ -92,6 +93,13 @@ def create_app(
     app.router.add_get("/piwik.php", endpoint.pixel)
     app.router.add_post("/matomo.php", endpoint.post)
     app.router.add_post("/piwik.php", endpoint.post)
+    app.router.add_get("/optout", page.optout_page)
+    app.router.add_post("/optout", switch.opt_out)
+    app.router.add_post("/optin", switch.opt_in)
+    app.router.add_get("/privacy/me", me.export)
+    app.router.add_delete("/privacy/me", me.erase)
+    for path in ("/optout", "/optin", "/privacy/me"):
+        app.router.add_route("OPTIONS", path, switch.preflight)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     return app

@@ -74,6 +74,15 @@ class Settings:
     max_body_bytes: int = field(
         default=256 * 1024, metadata=_env("MAX_BODY_BYTES", "largest request body accepted")
     )
+    cookie_domain: str | None = field(
+        default=None, metadata=_env("COOKIE_DOMAIN", "Domain of consent cookies; unset: host-only")
+    )
+    policy_version: str = field(
+        default="1", metadata=_env("POLICY_VERSION", "privacy policy version in consent receipts")
+    )
+    receipt_retention_days: int = field(
+        default=395, metadata=_env("RECEIPT_RETENTION_DAYS", "days consent receipts are kept")
+    )
 
     def __post_init__(self) -> None:
         _check(self.ip_mask_level in (1, 2, 3), "IP_MASK_LEVEL", "must be 1, 2 or 3")
@@ -83,6 +92,8 @@ class Settings:
         for name in ("queue_size", "batch_size", "flush_interval_ms", "bulk_max_requests"):
             _check(getattr(self, name) >= 1, name.upper(), "must be >= 1")
         _check(self.max_body_bytes >= 1024, "MAX_BODY_BYTES", "must be >= 1024")
+        _check(0 < len(self.policy_version) <= 64, "POLICY_VERSION", "1 to 64 characters")
+        _check(self.receipt_retention_days >= 1, "RECEIPT_RETENTION_DAYS", "must be at least 1")
 
     @property
     def embedded(self) -> bool:
@@ -135,6 +146,13 @@ def _secret(value: Any) -> Secret | None:
     return Secret(value) if str(value) else None
 
 
+def _cookie_domain(value: Any) -> str | None:
+    from collector.sites import normalise_domain  # the same rules as a site's domains
+
+    text = str(value).strip().lstrip(".")  # ".city.example" is the old spelling of the same
+    return normalise_domain(text) if text else None
+
+
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "database_url": _secret,
     "api_token": _secret,
@@ -142,6 +160,8 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "consent_cookies": _names,
     "privacy_signals": lambda v: tuple(s.lower() for s in _names(v)),
     "trusted_proxies": _networks,
+    "cookie_domain": _cookie_domain,
+    "policy_version": lambda v: str(v).strip(),
 }
 
 

@@ -64,6 +64,9 @@ class SiteRegistry:
     def get(self, site_id: int) -> Site | None:
         return self._sites.get(site_id)
 
+    def all(self) -> list[Site]:
+        return list(self._sites.values())
+
     async def load(self) -> None:
         async with self._pool.acquire() as conn:
             self._sites = {s.site_id: s for s in await list_sites(conn)}
