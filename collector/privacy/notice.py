@@ -76,8 +76,8 @@ def _consent_section(s: Settings, lang: str) -> Section:
             f"Each opt-in and opt-out is kept as a receipt (random id, time, choice, version "
             f"`{s.policy_version}` of this policy, site; no IP address, no browser details), "
             f"as proof of consent (Art. 7(1) GDPR). Your browser keeps the receipt's id.",
-            f"Jede Einwilligung und jeder Widerruf wird als Beleg gespeichert (Zufallskennung, Zeit, "
-            f"Entscheidung, Version `{s.policy_version}` dieser Erklärung, Website; keine "
+            f"Jede Einwilligung und jeder Widerruf wird als Beleg gespeichert (Zufallskennung, "
+            f"Zeit, Entscheidung, Version `{s.policy_version}` dieser Erklärung, Website; keine "
             f"IP-Adresse, keine Browserdaten), als Nachweis der Einwilligung (Art. 7 Abs. 1 "
             f"DSGVO). Ihr Browser bewahrt die Kennung des Belegs auf.",
         ),

@@ -203,7 +203,7 @@ async def optout_page(request: web.Request) -> web.Response:
             "Content-Security-Policy": content_security_policy(sites),
             "Cache-Control": "no-store",
             "Content-Language": lang,
-            "Referrer-Policy": "no-referrer",
+            "Referrer-Policy": "same-origin",  # no-referrer would make the form's Origin "null"
             "X-Content-Type-Options": "nosniff",
         },
     )

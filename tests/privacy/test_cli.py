@@ -19,7 +19,11 @@ from tests.test_cli import collector
 
 @pytest.fixture
 def env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "COLLECTOR_DATABASE_URL": database_url, "COLLECTOR_DATA_DIR": str(tmp_path)}
+    return {
+        **os.environ,
+        "COLLECTOR_DATABASE_URL": database_url,
+        "COLLECTOR_DATA_DIR": str(tmp_path),
+    }
 
 
 async def _seed(database_url: str) -> int:
@@ -37,7 +41,16 @@ async def _seed(database_url: str) -> int:
 
 def test_consent_stats_prints_counts_per_day(env: dict[str, str], database_url: str) -> None:
     site_id = asyncio.run(_seed(database_url))
-    args = ("consent", "stats", "--site", str(site_id), "--from", "2026-02-03", "--to", "2026-02-04")
+    args = (
+        "consent",
+        "stats",
+        "--site",
+        str(site_id),
+        "--from",
+        "2026-02-03",
+        "--to",
+        "2026-02-04",
+    )
     rows = orjson.loads(collector(*args, "--format", "json", env=env))
     assert rows == [
         {"day": "2026-02-03", "opt_ins": 2, "opt_outs": 1, "opt_in_rate": 0.667},

@@ -5,7 +5,6 @@ from __future__ import annotations
 import orjson
 
 from collector.appkeys import WRITER
-
 from tests.privacy.conftest import Jar, send, site_origin
 from tests.support import CONSENT, Running, dump_database
 
@@ -45,7 +44,9 @@ async def test_export_without_a_session_cookie_finds_nothing(server: Running) ->
     assert (doc["session"], doc["hits"], doc["receipts"]) == (None, [], [])
 
 
-async def test_export_includes_a_hit_still_in_the_writers_queue(slow_writer_server: Running) -> None:
+async def test_export_includes_a_hit_still_in_the_writers_queue(
+    slow_writer_server: Running,
+) -> None:
     server = slow_writer_server
     mine = await browse(server, "Queued", {})
     assert server.app[WRITER].depth == 1  # not written yet
@@ -91,7 +92,9 @@ async def test_erase_removes_a_hit_sent_just_before_from_every_table(
         dump = await dump_database(server.pool)
         assert mine not in dump.replace("-", "")
         assert [r["title"] for r in await server.rows()] == ["Other"]
-        notes = await server.rows("SELECT note FROM test_visit_notes WHERE site_id = $1", server.site_id)
+        notes = await server.rows(
+            "SELECT note FROM test_visit_notes WHERE site_id = $1", server.site_id
+        )
         assert [r["note"] for r in notes] == ["y"]
     finally:
         async with server.pool.acquire() as conn:
@@ -102,7 +105,10 @@ async def test_cross_site_erase_is_refused_and_erases_nothing(server: Running) -
     mine = await browse(server, "Kept", {})
     for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}, {}):
         answer = await send(
-            "DELETE", server.base + "/privacy/me", cookies={"collector_session": mine}, headers=headers
+            "DELETE",
+            server.base + "/privacy/me",
+            cookies={"collector_session": mine},
+            headers=headers,
         )
         assert answer.status == 403
     await server.flush()

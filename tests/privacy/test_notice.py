@@ -42,7 +42,9 @@ def test_ip_level_one_keeps_three_bytes_and_a_64_bit_prefix() -> None:
 
 def test_each_cookie_is_listed_with_its_lifetime() -> None:
     text = notice("de")
-    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `")}
+    rows = {
+        line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `")
+    }
     assert set(rows) == {
         "`collector_session`",
         "`collector_consent`",

@@ -75,7 +75,7 @@ async def test_page_loads_nothing_and_only_sites_may_frame_it(server: Running) -
     assert "<script" not in html and "<link" not in html and "<img" not in html
     csp = headers["Content-Security-Policy"]
     assert "default-src 'none'" in csp
-    assert f"frame-ancestors 'self'" in csp and f"https://*.{server.domain}:*" in csp
+    assert "frame-ancestors 'self'" in csp and f"https://*.{server.domain}:*" in csp
     assert "X-Frame-Options" not in headers
     assert headers["Cache-Control"] == "no-store"
 
@@ -89,7 +89,9 @@ async def test_embed_drops_the_chrome_and_keeps_the_switch(server: Running) -> N
 
 async def test_page_keeps_a_site_return_to_and_drops_a_foreign_one(server: Running) -> None:
     ok = f"https://www.{server.domain}/privacy?a=1&b=2"
-    html, _ = await page(server, f"?return_to=https%3A%2F%2Fwww.{server.domain}%2Fprivacy%3Fa%3D1%26b%3D2")
+    html, _ = await page(
+        server, f"?return_to=https%3A%2F%2Fwww.{server.domain}%2Fprivacy%3Fa%3D1%26b%3D2"
+    )
     assert 'name="return_to" value="' + ok.replace("&", "&amp;") + '"' in html
-    html, _ = await page(server, '?return_to=https%3A%2F%2Fevil.example%2F%22%3E%3Cscript%3E')
+    html, _ = await page(server, "?return_to=https%3A%2F%2Fevil.example%2F%22%3E%3Cscript%3E")
     assert "evil.example" not in html and "<script>" not in html

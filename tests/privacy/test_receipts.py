@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from collector.privacy.receipts import Choice, consent_stats, new_receipt, purge_receipts, write_receipt
+from collector.privacy.receipts import (
+    Choice,
+    consent_stats,
+    new_receipt,
+    purge_receipts,
+    write_receipt,
+)
 from tests.support import Running
 
 
 async def test_purge_removes_receipts_older_than_the_cutoff_only(server: Running) -> None:
     cutoff = datetime(2025, 6, 1, tzinfo=UTC)
-    times = [cutoff - timedelta(days=400), cutoff - timedelta(seconds=1), cutoff, cutoff + timedelta(days=1)]
+    times = [
+        cutoff - timedelta(days=400),
+        cutoff - timedelta(seconds=1),
+        cutoff,
+        cutoff + timedelta(days=1),
+    ]
     async with server.pool.acquire() as conn:
         for ts in times:
             await write_receipt(conn, new_receipt(server.site_id, Choice.OPT_IN, ts, "1"))

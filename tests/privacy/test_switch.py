@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
+
 import orjson
 import pytest
 
