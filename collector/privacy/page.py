@@ -86,6 +86,8 @@ padding:.5rem 1rem;cursor:pointer}
 button:focus-visible,a:focus-visible{outline:3px solid #b35c00;outline-offset:2px}
 a{color:#0b4f8a}
 code{overflow-wrap:anywhere}
+.embed{padding:.25rem}
+.embed p,.embed form{margin:0 0 .5rem}
 """
 
 
@@ -155,15 +157,18 @@ def render_page(
         parts.append(f"<h2>{t['about']}</h2><p>{t['what']}</p><p>{t['find']}</p>")
         days = settings.retention_days
         parts.append(
-            "<p>" + t["keep"].format(days=days, receipt_days=settings.receipt_retention_days)
+            "<p>"
+            + t["keep"].format(days=days, receipt_days=settings.receipt_retention_days)
+            + "</p>"
         )
         if return_to:
             parts.append(f'<p><a href="{escape(return_to)}">{t["back"]}</a></p>')
+    body_class = ' class="embed"' if embed else ""
     return (
         f'<!doctype html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{t['title']}</title><style>{STYLE}</style></head>"
-        f"<body><main>{''.join(parts)}</main></body></html>\n"
+        f"<body{body_class}><main>{''.join(parts)}</main></body></html>\n"
     )
 
 

@@ -89,7 +89,8 @@ def site_app(deploy: Deployment) -> web.Application:
 
     async def privacy(request: web.Request) -> web.Response:
         src = f"{deploy.collector}/optout?embed=1&lang=en&idsite={deploy.server.site_id}"
-        return html(f'<h1>Privacy</h1><iframe title="Statistics" src="{src}"></iframe>')
+        frame = f'<iframe title="Statistics" src="{src}" style="border:0;width:40rem;height:8rem">'
+        return html(f"<h1>Privacy</h1>{frame}</iframe>")
 
     async def news(request: web.Request) -> web.Response:
         title = request.query.get("title", "News")
