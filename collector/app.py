@@ -17,6 +17,7 @@ from aiohttp.abc import AbstractAccessLogger
 from collector.appkeys import CLOCK, METRICS, POOL, SCHEDULER, SETTINGS, SITES, WRITER
 from collector.config import Settings
 from collector.metrics import Metrics
+from collector.privacy import me, page, switch
 from collector.reports import api as reports_api
 from collector.reports import dashboard, openapi
 from collector.retention.scheduler import Scheduler
@@ -119,6 +120,13 @@ def create_app(
     app.cleanup_ctx.append(script.loaded)
     app.router.add_get("/tracker.js", script.tracker_js)
     cors.setup(app)
+    app.router.add_get("/optout", page.optout_page)
+    app.router.add_post("/optout", switch.opt_out)
+    app.router.add_post("/optin", switch.opt_in)
+    app.router.add_get("/privacy/me", me.export)
+    app.router.add_delete("/privacy/me", me.erase)
+    for path in ("/optout", "/optin", "/privacy/me"):
+        app.router.add_route("OPTIONS", path, switch.preflight)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/reports", reports_api.report_list)

@@ -172,6 +172,30 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_consent(settings: Settings, args: argparse.Namespace) -> int:
+    from collector.privacy.receipts import consent_stats
+    from collector.reports.runner import format_rows
+
+    last = args.to or datetime.now(UTC).date()
+    first = args.from_ or last - timedelta(days=29)
+
+    async def go(s: Settings) -> str:
+        async with connect(s) as conn:
+            rows = await consent_stats(conn, args.site, first, last)
+        return format_rows(rows, args.format)
+
+    with database_settings(settings) as ready:
+        print(asyncio.run(go(ready)))
+    return 0
+
+
+def cmd_privacy_notice(settings: Settings, args: argparse.Namespace) -> int:
+    from collector.privacy.notice import privacy_notice
+
+    print(privacy_notice(settings, args.lang, args.format), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="collector", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -205,6 +229,20 @@ def build_parser() -> argparse.ArgumentParser:
     purge = sub.add_parser("purge", help="run retention now: roll up and drop expired days")
     purge.add_argument("--dry-run", action="store_true", help="say what would be removed")
     purge.set_defaults(func=cmd_purge)
+
+    consent = sub.add_parser("consent", help="consent receipts")
+    consent_sub = consent.add_subparsers(dest="consent_command", required=True)
+    stats = consent_sub.add_parser("stats", help="opt-ins and opt-outs per day")
+    stats.add_argument("--site", type=int)
+    stats.add_argument("--from", dest="from_", type=_day)
+    stats.add_argument("--to", type=_day)
+    stats.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    consent.set_defaults(func=cmd_consent)
+
+    notice = sub.add_parser("privacy-notice", help="privacy policy text from the configuration")
+    notice.add_argument("--lang", choices=["de", "en"], default="en")
+    notice.add_argument("--format", choices=["md", "html"], default="md")
+    notice.set_defaults(func=cmd_privacy_notice)
     return parser
 
 

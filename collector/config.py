@@ -89,9 +89,17 @@ class Settings:
     retention_time: str = field(
         default="00:10", metadata=_env("RETENTION_TIME", "daily retention run, UTC HH:MM")
     )
-
     access_log: bool = field(
         default=False, metadata=_env("ACCESS_LOG", "a line per request (method, path, status)")
+    )
+    cookie_domain: str | None = field(
+        default=None, metadata=_env("COOKIE_DOMAIN", "Domain of consent cookies; unset: host-only")
+    )
+    policy_version: str = field(
+        default="1", metadata=_env("POLICY_VERSION", "privacy policy version in consent receipts")
+    )
+    receipt_retention_days: int = field(
+        default=395, metadata=_env("RECEIPT_RETENTION_DAYS", "days consent receipts are kept")
     )
 
     def __post_init__(self) -> None:
@@ -110,6 +118,8 @@ class Settings:
         )
         _check(self.rollup_min_count >= 1, "ROLLUP_MIN_COUNT", "must be >= 1 (1: never fold)")
         _check(bool(_HH_MM.match(self.retention_time)), "RETENTION_TIME", "must be HH:MM (UTC)")
+        _check(0 < len(self.policy_version) <= 64, "POLICY_VERSION", "1 to 64 characters")
+        _check(self.receipt_retention_days >= 1, "RECEIPT_RETENTION_DAYS", "must be at least 1")
 
     @property
     def embedded(self) -> bool:
@@ -169,6 +179,13 @@ def _secret(value: Any) -> Secret | None:
     return Secret(value) if str(value) else None
 
 
+def _cookie_domain(value: Any) -> str | None:
+    from collector.sites import normalise_domain  # the same rules as a site's domains
+
+    text = str(value).strip().lstrip(".")  # ".city.example" is the old spelling of the same
+    return normalise_domain(text) if text else None
+
+
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "database_url": _secret,
     "api_token": _secret,
@@ -178,6 +195,8 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "trusted_proxies": _networks,
     "access_log": _bool,
     "retention_time": lambda v: str(v).strip(),
+    "cookie_domain": _cookie_domain,
+    "policy_version": lambda v: str(v).strip(),
 }
 
 

@@ -69,6 +69,9 @@ class SiteRegistry:
         host = host.lower().rstrip(".")
         return any(site.owns(host) for site in self._sites.values())
 
+    def all(self) -> list[Site]:
+        return list(self._sites.values())
+
     async def load(self) -> None:
         async with self._pool.acquire() as conn:
             self._sites = {s.site_id: s for s in await list_sites(conn)}

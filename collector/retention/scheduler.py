@@ -16,7 +16,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -24,12 +24,14 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from collector.config import Settings
+from collector.privacy.receipts import purge_receipts
 from collector.retention.purge import (
     JobFunction,
     Removal,
     create_partitions_ahead,
     purge_aggregates,
     purge_hits,
+    purge_older_than,
 )
 
 log = logging.getLogger(__name__)
@@ -54,8 +56,11 @@ JOBS: tuple[Job, ...] = (
     Job("partitions", create_partitions_ahead, daily),
     Job("hits", purge_hits, daily),
     Job("aggregates", purge_aggregates, daily),
-    # Consent receipts (collector/privacy/receipts.py) join with one row:
-    # Job("receipts", purge_older_than(purge_receipts, <receipt retention>), daily),
+    Job(
+        "receipts",
+        purge_older_than(purge_receipts, lambda s: timedelta(days=s.receipt_retention_days)),
+        daily,
+    ),
 )
 
 

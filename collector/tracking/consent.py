@@ -3,6 +3,8 @@
 A cookie counts as opt-in when one of the configured names is present with a value that is
 not empty and not a plain "no". Browser privacy signals (Sec-GPC, DNT) are treated as a
 refusal when configured so (the default), even when a consent cookie is present.
+An opt-out made at `/optout` (the `collector_optout` cookie) vetoes every consent cookie, so a
+withdrawal holds even where a consent cookie could not be cleared (another path or domain).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Mapping
 
 from collector.tracking.hit import Drop, DropReason
 
+OPTOUT_COOKIE = "collector_optout"
 _REFUSALS = frozenset({"", "0", "false", "no", "off", "null", "undefined"})
 
 
@@ -27,6 +30,8 @@ def parse_cookies(header: str | None) -> dict[str, str]:
 
 
 def has_consent(cookies: Mapping[str, str], names: tuple[str, ...]) -> bool:
+    if cookies.get(OPTOUT_COOKIE, "").lower() not in _REFUSALS:
+        return False
     return any(cookies.get(name, "").lower() not in _REFUSALS for name in names)
 
 

@@ -8,7 +8,6 @@ are. Its banner sets and clears the consent cookie as a real consent banner woul
 from __future__ import annotations
 
 import asyncio
-
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 

@@ -1,0 +1,112 @@
+"""GET and DELETE /privacy/me: access, portability and erasure (promise P8).
+
+What can be found is what the current `collector_session` cookie links: the hits of this
+browser session, and the receipts whose ids the consent cookies hold. Once the session
+cookie is gone nothing links a person to stored hits any more, so nothing can be found:
+that is the point of session-only linking (P3). Hits still in the writer's queue are
+flushed first, so an export or erasure includes a hit sent a moment before.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import asyncpg
+import orjson
+from aiohttp import web
+
+from collector.appkeys import POOL, SETTINGS, SITES, WRITER
+from collector.privacy.cookies import clear_session_cookie, is_https, receipt_ids
+from collector.privacy.origin import is_allowed_origin
+from collector.privacy.queries import query
+from collector.privacy.receipts import find_receipts
+from collector.privacy.switch import NO_STORE, add_cors, own_hosts, refuse
+from collector.tracking.consent import parse_cookies
+from collector.tracking.session import SESSION_COOKIE, session_from_cookie
+
+log = logging.getLogger(__name__)
+
+ABOUT = (
+    "Everything this collector links to your current browser session (the collector_session "
+    "cookie), and the consent receipts your cookies name. Once the session ends, nothing "
+    "links you to stored data any more, and nothing can be found: that is by design. "
+    "DELETE /privacy/me erases the session's data; receipts are kept as proof of your "
+    "choice until their retention ends."
+)
+
+
+def _json(doc: dict[str, Any], status: int = 200) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(doc, option=orjson.OPT_INDENT_2),
+        status=status,
+        content_type="application/json",
+        headers=NO_STORE,
+    )
+
+
+async def export(request: web.Request) -> web.Response:
+    app = request.app
+    cookies = parse_cookies(request.headers.get("Cookie"))
+    session_id = session_from_cookie(cookies.get(SESSION_COOKIE))
+    site_ids = [s.site_id for s in app[SITES].all()]
+    await app[WRITER].flush()
+    async with app[POOL].acquire() as conn:
+        hits = (
+            [dict(r) for r in await conn.fetch(query("session_hits"), session_id, site_ids)]
+            if session_id
+            else []
+        )
+        receipts = await find_receipts(conn, receipt_ids(cookies), site_ids)
+    response = _json(
+        {
+            "about": ABOUT,
+            "session": session_id.hex if session_id else None,
+            "hits": hits,
+            "receipts": [r.as_json() for r in receipts],
+        }
+    )
+    add_cors(request, response)
+    return response
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+async def erase_session(
+    conn: asyncpg.Connection, session_id: Any, site_ids: list[int]
+) -> dict[str, int]:
+    """Delete the session's rows from every table that has a session_id; rows per table.
+    Table names come from the catalog (sql/privacy/session_tables.sql), never a request."""
+    erased: dict[str, int] = {}
+    async with conn.transaction():
+        for table in await conn.fetch(query("session_tables")):
+            sql = f"DELETE FROM {_ident(table['table_name'])} WHERE session_id = $1"
+            args: list[Any] = [session_id]
+            if table["has_site_id"]:  # leads the indexes: one probe per site
+                sql += " AND site_id = ANY($2::integer[])"
+                args.append(site_ids)
+            status = await conn.execute(sql, *args)
+            erased[table["table_name"]] = int(status.rsplit(" ", 1)[1])
+    return erased
+
+
+async def erase(request: web.Request) -> web.Response:
+    app = request.app
+    settings, sites = app[SETTINGS], app[SITES].all()
+    if not is_allowed_origin(request.headers, own_hosts(request, settings), sites):
+        return refuse(request, 403, "cross-site request refused: not from a configured site")
+    cookies = parse_cookies(request.headers.get("Cookie"))
+    session_id = session_from_cookie(cookies.get(SESSION_COOKIE))
+    erased: dict[str, int] = {}
+    if session_id:
+        await app[WRITER].flush()
+        async with app[POOL].acquire() as conn:
+            erased = await erase_session(conn, session_id, [s.site_id for s in sites])
+        log.info("privacy=erased rows=%d", sum(erased.values()))
+    response = _json({"erased": erased, "session": None})
+    for cookie in clear_session_cookie(is_https(request, settings)):
+        response.headers.add("Set-Cookie", cookie)
+    add_cors(request, response)
+    return response

@@ -1,0 +1,282 @@
+"""`collector privacy-notice`: the analytics part of a privacy policy, from the live settings.
+
+Written in our own words, generated from `Settings` and the collector's constants, so that
+whatever the configuration says the notice says (IP truncation, retention, cookies, signals).
+A site pastes it into its privacy policy; `--format html` or `md`, `--lang de` or `en`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html import escape
+
+from collector.config import Settings
+from collector.privacy.cookies import CONSENT_COOKIE
+from collector.tracking.anonymise import anonymise_ip
+from collector.tracking.consent import OPTOUT_COOKIE
+from collector.tracking.session import SESSION_COOKIE
+
+EXAMPLE_IP = "203.0.113.57"
+_V6_KEPT_BITS = {1: 64, 2: 48, 3: 32}
+
+
+@dataclass
+class Section:
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    table: list[tuple[str, ...]] = field(default_factory=list)  # first row: headings
+
+
+def _t(lang: str, en: str, de: str) -> str:
+    return de if lang == "de" else en
+
+
+def _ip_section(s: Settings, lang: str) -> Section:
+    level, bits = s.ip_mask_level, _V6_KEPT_BITS[s.ip_mask_level]
+    short = anonymise_ip(EXAMPLE_IP, level)
+    en_bytes = "the last byte" if level == 1 else f"the last {level} of 4 bytes"
+    de_bytes = "das letzte Byte" if level == 1 else f"die letzten {level} von 4 Bytes"
+    return Section(
+        _t(lang, "IP address", "IP-Adresse"),
+        [
+            _t(
+                lang,
+                f"Your IP address is shortened as soon as a request arrives, before it is stored "
+                f"or logged: {en_bytes} of an IPv4 address are set to zero "
+                f"(`{EXAMPLE_IP}` becomes `{short}`), of an IPv6 address only the first {bits} "
+                f"bits are kept. The full address is never stored.",
+                f"Ihre IP-Adresse wird gekürzt, sobald eine Anfrage eintrifft, noch bevor sie "
+                f"gespeichert oder protokolliert wird: Bei IPv4 werden {de_bytes} "
+                f"auf null gesetzt (aus `{EXAMPLE_IP}` wird `{short}`), bei IPv6 bleiben "
+                f"nur die ersten {bits} Bit erhalten. Die vollständige Adresse wird nie "
+                f"gespeichert.",
+            )
+        ],
+    )
+
+
+def _consent_section(s: Settings, lang: str) -> Section:
+    names = ", ".join(f"`{n}`" for n in s.consent_cookies)
+    paragraphs = [
+        _t(
+            lang,
+            f"Statistics are collected only after you agree (legal basis: your consent, "
+            f"Art. 6(1)(a) GDPR and § 25(1) TDDDG). Consent is recorded in one of these "
+            f"cookies: {names}. You can withdraw it at any time, for the future, on the "
+            f"opt-out page (`/optout`); from then on nothing is recorded.",
+            f"Statistiken werden erst erhoben, wenn Sie einwilligen (Rechtsgrundlage: Ihre "
+            f"Einwilligung, Art. 6 Abs. 1 lit. a DSGVO und § 25 Abs. 1 TDDDG). Die Einwilligung "
+            f"wird in einem dieser Cookies vermerkt: {names}. Sie können sie jederzeit mit "
+            f"Wirkung für die Zukunft auf der Opt-out-Seite (`/optout`) widerrufen; danach wird "
+            f"nichts mehr erfasst.",
+        ),
+        _t(
+            lang,
+            f"Each opt-in and opt-out is kept as a receipt (random id, time, choice, version "
+            f"`{s.policy_version}` of this policy, site; no IP address, no browser details), "
+            f"as proof of consent (Art. 7(1) GDPR). Your browser keeps the receipt's id.",
+            f"Jede Einwilligung und jeder Widerruf wird als Beleg gespeichert (Zufallskennung, "
+            f"Zeit, Entscheidung, Version `{s.policy_version}` dieser Erklärung, Website; keine "
+            f"IP-Adresse, keine Browserdaten), als Nachweis der Einwilligung (Art. 7 Abs. 1 "
+            f"DSGVO). Ihr Browser bewahrt die Kennung des Belegs auf.",
+        ),
+    ]
+    signals = [
+        name
+        for key, name in (("gpc", "Global Privacy Control (Sec-GPC)"), ("dnt", "Do Not Track"))
+        if key in s.privacy_signals
+    ]
+    if signals:
+        paragraphs.append(
+            _t(
+                lang,
+                f"If your browser sends {' or '.join(signals)}, we treat that as a refusal: "
+                f"nothing is recorded, even with a consent cookie.",
+                f"Sendet Ihr Browser {' oder '.join(signals)}, gilt das als Ablehnung: Es wird "
+                f"nichts erfasst, auch nicht mit Einwilligungs-Cookie.",
+            )
+        )
+    else:
+        paragraphs.append(
+            _t(
+                lang,
+                "Browser privacy signals (Global Privacy Control, Do Not Track) are not "
+                "evaluated; only your consent decides.",
+                "Datenschutzsignale des Browsers (Global Privacy Control, Do Not Track) werden "
+                "nicht ausgewertet; allein Ihre Einwilligung entscheidet.",
+            )
+        )
+    return Section(_t(lang, "Consent", "Einwilligung"), paragraphs)
+
+
+def _cookie_section(s: Settings, lang: str) -> Section:
+    year = _t(lang, "1 year", "1 Jahr")
+    rows: list[tuple[str, ...]] = [
+        (
+            _t(lang, "Cookie", "Cookie"),
+            _t(lang, "Purpose", "Zweck"),
+            _t(lang, "Lifetime", "Speicherdauer"),
+        ),
+        (
+            f"`{SESSION_COOKIE}`",
+            _t(
+                lang,
+                "links the pages of one browser session (random id)",
+                "verknüpft die Seiten einer Browsersitzung (Zufallskennung)",
+            ),
+            _t(lang, "until the browser is closed", "bis zum Schließen des Browsers"),
+        ),
+        (
+            f"`{CONSENT_COOKIE}`",
+            _t(lang, "your consent, with its receipt id", "Ihre Einwilligung, mit Belegkennung"),
+            year,
+        ),
+        (
+            f"`{OPTOUT_COOKIE}`",
+            _t(lang, "your objection, with its receipt id", "Ihr Widerspruch, mit Belegkennung"),
+            year,
+        ),
+    ]
+    for name in s.consent_cookies:
+        if name != CONSENT_COOKIE:
+            rows.append(
+                (
+                    f"`{name}`",
+                    _t(
+                        lang,
+                        "consent given through the website's own consent tool",
+                        "Einwilligung über das Einwilligungswerkzeug der Website",
+                    ),
+                    _t(lang, "as that tool sets it", "wie dort festgelegt"),
+                )
+            )
+    paragraphs = []
+    if s.cookie_domain:
+        paragraphs.append(
+            _t(
+                lang,
+                f"The consent cookies are valid for `{s.cookie_domain}` and its subdomains.",
+                f"Die Einwilligungs-Cookies gelten für `{s.cookie_domain}` und ihre Subdomains.",
+            )
+        )
+    return Section("Cookies", paragraphs, rows)
+
+
+def notice_sections(s: Settings, lang: str) -> list[Section]:
+    collected = Section(
+        _t(lang, "Website statistics", "Statistik über die Nutzung der Website"),
+        [
+            _t(
+                lang,
+                "With your consent we count how this website is used, with an analytics "
+                "service we run ourselves. Recorded per page view: the page address and title, "
+                "the time, the page you came from, search terms used on this site, downloads "
+                "and links followed, browser and operating system type, device type, language, "
+                "screen size, and a shortened IP address. Reports show totals only.",
+                "Mit Ihrer Einwilligung zählen wir, wie diese Website genutzt wird, mit einem "
+                "Analysedienst, den wir selbst betreiben. Je Seitenaufruf erfasst werden: "
+                "Adresse und Titel der Seite, die Uhrzeit, die Seite, von der Sie kamen, "
+                "Suchbegriffe der Suche dieser Website, Downloads und aufgerufene Links, Typ "
+                "von Browser und Betriebssystem, Gerätetyp, Sprache, Bildschirmgröße und eine "
+                "gekürzte IP-Adresse. Berichte zeigen nur Summen.",
+            )
+        ],
+    )
+    retention = Section(
+        _t(lang, "Storage period", "Speicherdauer"),
+        [
+            _t(
+                lang,
+                f"Raw records of page views are deleted automatically after "
+                f"{s.retention_days} days. Only totals per day, without a session id or IP "
+                f"address, may be kept longer. Consent receipts are deleted after "
+                f"{s.receipt_retention_days} days.",
+                f"Rohdaten der Seitenaufrufe werden nach {s.retention_days} Tagen automatisch "
+                f"gelöscht. Nur Tagessummen ohne Sitzungskennung und IP-Adresse können länger "
+                f"bleiben. Einwilligungsbelege werden nach {s.receipt_retention_days} Tagen "
+                f"gelöscht.",
+            )
+        ],
+    )
+    place = Section(
+        _t(lang, "Where data are processed", "Ort der Verarbeitung"),
+        [
+            _t(
+                lang,
+                "All of it is processed on our own server, in our own database. Nothing is "
+                "passed to third parties, and no content is loaded from other providers.",
+                "Alles wird auf unserem eigenen Server in unserer eigenen Datenbank "
+                "verarbeitet. Nichts wird an Dritte weitergegeben, und es werden keine Inhalte "
+                "anderer Anbieter geladen.",
+            )
+        ],
+    )
+    rights = Section(
+        _t(lang, "Your rights", "Ihre Rechte"),
+        [
+            _t(
+                lang,
+                "While your browser session lasts you can see everything linked to it, as "
+                "JSON (`GET /privacy/me`: access and portability), and erase it "
+                "(`DELETE /privacy/me`). Once the session has ended, nothing links the records "
+                "to you any more, so they cannot be found, by you or by us.",
+                "Solange Ihre Browsersitzung dauert, können Sie alles, was mit ihr verknüpft "
+                "ist, als JSON abrufen (`GET /privacy/me`: Auskunft und Übertragbarkeit) und "
+                "löschen (`DELETE /privacy/me`). Nach dem Ende der Sitzung verknüpft nichts "
+                "die Daten mehr mit Ihnen; sie sind dann weder für Sie noch für uns auffindbar.",
+            )
+        ],
+    )
+    return [
+        collected,
+        _ip_section(s, lang),
+        _consent_section(s, lang),
+        _cookie_section(s, lang),
+        retention,
+        place,
+        rights,
+    ]
+
+
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def _html_text(text: str) -> str:
+    return _CODE.sub(r"<code>\1</code>", escape(text))
+
+
+def render_markdown(sections: list[Section]) -> str:
+    out: list[str] = []
+    for section in sections:
+        out += [f"## {section.title}", ""]
+        for paragraph in section.paragraphs:
+            out += [paragraph, ""]
+        if section.table:
+            head, *rows = section.table
+            out.append("| " + " | ".join(head) + " |")
+            out.append("|" + "---|" * len(head))
+            out += ["| " + " | ".join(row) + " |" for row in rows]
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def render_html(sections: list[Section]) -> str:
+    out: list[str] = []
+    for section in sections:
+        out.append(f"<section>\n<h2>{escape(section.title)}</h2>")
+        out += [f"<p>{_html_text(p)}</p>" for p in section.paragraphs]
+        if section.table:
+            head, *rows = section.table
+            out.append("<table>")
+            out.append("<tr>" + "".join(f"<th>{_html_text(h)}</th>" for h in head) + "</tr>")
+            for row in rows:
+                out.append("<tr>" + "".join(f"<td>{_html_text(c)}</td>" for c in row) + "</tr>")
+            out.append("</table>")
+        out.append("</section>")
+    return "\n".join(out) + "\n"
+
+
+def privacy_notice(settings: Settings, lang: str = "en", fmt: str = "md") -> str:
+    sections = notice_sections(settings, lang)
+    return render_html(sections) if fmt == "html" else render_markdown(sections)

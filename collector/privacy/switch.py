@@ -1,0 +1,153 @@
+"""POST /optin and POST /optout: record the choice, set or clear the cookies (P6, P7).
+
+Same-site only (a third party must not opt a visitor in). A form gets a 303 back (to a
+configured site's `return_to`, or to the page); `Accept: application/json` gets JSON, for a
+consent banner's `fetch(..., {credentials: "include"})`. Opt-out works at once: the consent
+cookies expire in this answer and `collector_optout` vetoes any the browser still sends.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import orjson
+from aiohttp import web
+
+from collector.appkeys import CLOCK, METRICS, POOL, SETTINGS, SITES
+from collector.config import Settings
+from collector.privacy.cookies import is_https, opt_in_cookies, opt_out_cookies, peer_is_trusted
+from collector.privacy.origin import cors_origin, is_allowed_origin, safe_return_to, site_for_host
+from collector.privacy.receipts import NO_SITE, Choice, new_receipt, write_receipt
+from collector.tracking.params import Site
+
+log = logging.getLogger(__name__)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def own_hosts(request: web.Request, settings: Settings) -> list[str]:
+    """host[:port] this collector answers as: the Host header, and a trusted proxy's
+    X-Forwarded-Host (a client cannot make a browser send a foreign Host)."""
+    hosts = [request.host]
+    forwarded = request.headers.get("X-Forwarded-Host")
+    if forwarded and peer_is_trusted(request, settings):
+        hosts.append(forwarded.split(",", 1)[0].strip())
+    return hosts
+
+
+def wants_json(request: web.Request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def refuse(request: web.Request, status: int, reason: str) -> web.Response:
+    if wants_json(request):
+        return web.json_response({"error": reason}, status=status, headers=NO_STORE)
+    return web.Response(status=status, text=reason + "\n", headers=NO_STORE)
+
+
+def add_cors(request: web.Request, response: web.StreamResponse) -> None:
+    """Let a configured site's page read the answer of its credentialed fetch."""
+    app = request.app
+    origin = cors_origin(request.headers, own_hosts(request, app[SETTINGS]), app[SITES].all())
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+    response.headers["Vary"] = "Origin"
+
+
+async def preflight(request: web.Request) -> web.Response:
+    """CORS preflight for a banner on a site's own origin (JSON POST, DELETE /privacy/me)."""
+    app = request.app
+    if not cors_origin(request.headers, own_hosts(request, app[SETTINGS]), app[SITES].all()):
+        return refuse(request, 403, "origin is not a configured site")
+    response = web.Response(status=204)
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE"
+    response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
+    response.headers["Access-Control-Max-Age"] = "600"
+    add_cors(request, response)
+    return response
+
+
+async def _fields(request: web.Request) -> dict[str, str]:
+    """idsite, return_to, lang, embed: from the query, a form or a JSON body."""
+    fields: dict[str, str] = dict(request.query)
+    if request.content_type == "application/json":
+        try:
+            doc = orjson.loads(await request.read() or b"{}")
+        except orjson.JSONDecodeError:
+            doc = None
+        if not isinstance(doc, dict):
+            raise web.HTTPBadRequest(text="body is not a JSON object\n")
+        fields.update({k: str(v) for k, v in doc.items() if isinstance(v, str | int)})
+    elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.post()
+        fields.update({k: v for k, v in form.items() if isinstance(v, str)})
+    return fields
+
+
+def choose_site(
+    headers: Mapping[str, str], fields: Mapping[str, str], sites: list[Site]
+) -> int | None:
+    """The site a receipt is for: the requesting site's page, a named idsite, the return_to
+    host; NO_SITE when none is named; None for an idsite that does not exist."""
+    origin = headers.get("Origin") or headers.get("Referer") or ""
+    if found := site_for_host(urlsplit(origin).hostname, sites):
+        return found.site_id
+    if idsite := fields.get("idsite"):
+        known = {s.site_id for s in sites}
+        return int(idsite) if idsite.isdigit() and int(idsite) in known else None
+    if found := site_for_host(urlsplit(fields.get("return_to", "")).hostname, sites):
+        return found.site_id
+    return NO_SITE
+
+
+def back_to_page(fields: Mapping[str, str]) -> str:
+    """The page again (relative, so a path prefix in front of the collector still works)."""
+    keep = {k: fields[k] for k in ("lang", "embed", "idsite") if fields.get(k)}
+    return "optout" + ("?" + urlencode(keep) if keep else "")
+
+
+async def switch(request: web.Request, choice: Choice) -> web.Response:
+    app = request.app
+    settings, sites = app[SETTINGS], app[SITES].all()
+    if not is_allowed_origin(request.headers, own_hosts(request, settings), sites):
+        return refuse(request, 403, "cross-site request refused: not from a configured site")
+    fields = await _fields(request)
+    return_to = fields.get("return_to")
+    if return_to and safe_return_to(return_to, sites) is None:
+        return refuse(request, 400, "return_to is not on a configured site")
+    site_id = choose_site(request.headers, fields, sites)
+    if site_id is None:
+        return refuse(request, 400, "unknown idsite")
+
+    receipt = new_receipt(site_id, choice, app[CLOCK](), settings.policy_version)
+    async with app[POOL].acquire() as conn:
+        await write_receipt(conn, receipt)
+    app[METRICS].count("consent_receipts", choice.value)
+    log.info("consent=%s site=%d", choice.value, site_id)
+
+    secure = is_https(request, settings)
+    make = opt_in_cookies if choice is Choice.OPT_IN else opt_out_cookies
+    response: web.Response
+    if wants_json(request):
+        body: dict[str, Any] = {"consent": choice is Choice.OPT_IN, **receipt.as_json()}
+        response = web.Response(
+            body=orjson.dumps(body), content_type="application/json", headers=NO_STORE
+        )
+    else:
+        location = return_to or back_to_page(fields)
+        response = web.Response(status=303, headers={**NO_STORE, "Location": location})
+    for cookie in make(receipt.receipt_id, receipt.ts, settings, secure):
+        response.headers.add("Set-Cookie", cookie)
+    add_cors(request, response)
+    return response
+
+
+async def opt_in(request: web.Request) -> web.Response:
+    return await switch(request, Choice.OPT_IN)
+
+
+async def opt_out(request: web.Request) -> web.Response:
+    return await switch(request, Choice.OPT_OUT)

@@ -1,0 +1,115 @@
+"""GET and DELETE /privacy/me: exactly the session's data; erased from every table."""
+
+from __future__ import annotations
+
+import orjson
+
+from collector.appkeys import WRITER
+from tests.privacy.conftest import Jar, send, site_origin
+from tests.support import CONSENT, Running, dump_database
+
+
+async def browse(server: Running, title: str, cookies: dict[str, str]) -> str:
+    """One consented page view; the session cookie it was linked to."""
+    _, headers, _ = await server.get(
+        "/matomo.php",
+        server.hit_params(action_name=title, urlref="https://search.example/?q=x"),
+        cookies={**CONSENT, **cookies},
+    )
+    return cookies.get("collector_session") or headers["Set-Cookie"].split(";")[0].split("=")[1]
+
+
+async def test_export_contains_exactly_this_sessions_hits_and_receipt(server: Running) -> None:
+    mine = await browse(server, "Mine 1", {})
+    await browse(server, "Mine 2", {"collector_session": mine})
+    await browse(server, "Someone else", {})
+    jar = Jar({"collector_session": mine})
+    jar.take(await send("POST", server.base + "/optin", headers={"Origin": site_origin(server)}))
+
+    answer = await send("GET", server.base + "/privacy/me", cookies=jar.values)
+    doc = orjson.loads(answer.body)
+    assert answer.status == 200 and answer.headers["Cache-Control"] == "no-store"
+    assert doc["session"] == mine
+    assert [h["title"] for h in doc["hits"]] == ["Mine 1", "Mine 2"]
+    assert {h["referrer"] for h in doc["hits"]} == {"https://search.example/?q=x"}
+    assert all(h["url"] == f"https://{server.domain}/page" and h["ts"] for h in doc["hits"])
+    assert [r["receipt_id"] for r in doc["receipts"]] == [jar.values["collector_consent"]]
+    assert doc["receipts"][0]["choice"] == "optin"
+    assert "session ends" in doc["about"]
+
+
+async def test_export_without_a_session_cookie_finds_nothing(server: Running) -> None:
+    await browse(server, "Someone", {})
+    doc = orjson.loads((await send("GET", server.base + "/privacy/me")).body)
+    assert (doc["session"], doc["hits"], doc["receipts"]) == (None, [], [])
+
+
+async def test_export_includes_a_hit_still_in_the_writers_queue(
+    slow_writer_server: Running,
+) -> None:
+    server = slow_writer_server
+    mine = await browse(server, "Queued", {})
+    assert server.app[WRITER].depth == 1  # not written yet
+    doc = orjson.loads(
+        (await send("GET", server.base + "/privacy/me", cookies={"collector_session": mine})).body
+    )
+    assert [h["title"] for h in doc["hits"]] == ["Queued"]
+
+
+async def test_erase_removes_a_hit_sent_just_before_from_every_table(
+    slow_writer_server: Running,
+) -> None:
+    server = slow_writer_server
+    async with server.pool.acquire() as conn:  # a table another module might add later
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS test_visit_notes (site_id int, session_id uuid, note text)"
+        )
+    try:
+        mine = await browse(server, "First", {})
+        await server.flush()
+        other = await browse(server, "Other", {})
+        async with server.pool.acquire() as conn:
+            await conn.execute(
+                "INSERT INTO test_visit_notes VALUES ($1, $2, 'x'), ($1, $3, 'y')",
+                server.site_id,
+                mine,
+                other,
+            )
+        await browse(server, "Just before", {"collector_session": mine})
+        assert server.app[WRITER].depth == 2  # "Other" and "Just before": not in the table yet
+
+        answer = await send(
+            "DELETE",
+            server.base + "/privacy/me",
+            cookies={"collector_session": mine},
+            headers={"Origin": site_origin(server)},
+        )
+        await server.flush()
+        assert answer.status == 200
+        assert orjson.loads(answer.body)["erased"]["hits"] == 2
+        cleared = answer.cookie("collector_session")["collector_session"]
+        assert (cleared.value, cleared["max-age"]) == ("", "0")
+        dump = await dump_database(server.pool)
+        assert mine not in dump.replace("-", "")
+        assert [r["title"] for r in await server.rows()] == ["Other"]
+        notes = await server.rows(
+            "SELECT note FROM test_visit_notes WHERE site_id = $1", server.site_id
+        )
+        assert [r["note"] for r in notes] == ["y"]
+    finally:
+        async with server.pool.acquire() as conn:
+            await conn.execute("DROP TABLE test_visit_notes")
+
+
+async def test_cross_site_erase_is_refused_and_erases_nothing(server: Running) -> None:
+    mine = await browse(server, "Kept", {})
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}, {}):
+        answer = await send(
+            "DELETE",
+            server.base + "/privacy/me",
+            cookies={"collector_session": mine},
+            headers=headers,
+        )
+        assert answer.status == 403
+    await server.flush()
+    assert [r["title"] for r in await server.rows()] == ["Kept"]

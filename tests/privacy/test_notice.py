@@ -1,0 +1,76 @@
+"""The privacy notice says what the configuration says, in both languages and formats."""
+
+from __future__ import annotations
+
+import pytest
+
+from collector.config import ConfigError, Settings
+from collector.privacy.notice import privacy_notice
+
+
+def notice(lang: str = "en", fmt: str = "md", **env: str) -> str:
+    return privacy_notice(Settings.from_env(env), lang, fmt)
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_the_notice_changes_when_the_configuration_changes(lang: str, fmt: str) -> None:
+    default = notice(lang, fmt)
+    changed = notice(
+        lang,
+        fmt,
+        COLLECTOR_IP_MASK_LEVEL="3",
+        COLLECTOR_RETENTION_DAYS="14",
+        COLLECTOR_RECEIPT_RETENTION_DAYS="180",
+        COLLECTOR_CONSENT_COOKIES="collector_consent,cms_consent",
+        COLLECTOR_PRIVACY_SIGNALS="",
+        COLLECTOR_COOKIE_DOMAIN="city.example",
+        COLLECTOR_POLICY_VERSION="2026-11",
+    )
+    for text in ("203.0.0.0", " 48 ", " 7 ", " 395 ", "mtm_consent", "Do Not Track"):
+        assert text in default
+    for text in ("203.0.0.0", " 32 ", " 14 ", " 180 ", "cms_consent", "city.example", "2026-11"):
+        assert text in changed, text
+    assert "mtm_consent" not in changed and "city.example" not in default
+    assert "(Sec-GPC)" in default and "(Sec-GPC)" not in changed
+
+
+def test_ip_level_one_keeps_three_bytes_and_a_64_bit_prefix() -> None:
+    text = notice(COLLECTOR_IP_MASK_LEVEL="1")
+    assert "`203.0.113.0`" in text and "first 64 bits" in text and "the last byte" in text
+
+
+def test_each_cookie_is_listed_with_its_lifetime() -> None:
+    text = notice("de")
+    rows = {
+        line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `")
+    }
+    assert set(rows) == {
+        "`collector_session`",
+        "`collector_consent`",
+        "`collector_optout`",
+        "`mtm_consent`",
+    }
+    assert "Schließen des Browsers" in rows["`collector_session`"]
+    assert "1 Jahr" in rows["`collector_consent`"] and "1 Jahr" in rows["`collector_optout`"]
+
+
+def test_html_notice_escapes_and_has_no_external_references() -> None:
+    html = notice(fmt="html", COLLECTOR_CONSENT_COOKIES="<b>x</b>")
+    assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+    assert "http" not in html and "src=" not in html
+
+
+def test_new_settings_have_defaults_and_name_their_variable_when_bad() -> None:
+    s = Settings.from_env({})
+    assert (s.cookie_domain, s.policy_version, s.receipt_retention_days) == (None, "1", 395)
+    assert Settings.from_env({"COLLECTOR_COOKIE_DOMAIN": ".City.Example"}).cookie_domain == (
+        "city.example"
+    )
+    for env, name in [
+        ({"COLLECTOR_RECEIPT_RETENTION_DAYS": "0"}, "COLLECTOR_RECEIPT_RETENTION_DAYS"),
+        ({"COLLECTOR_POLICY_VERSION": " "}, "COLLECTOR_POLICY_VERSION"),
+        ({"COLLECTOR_COOKIE_DOMAIN": "not a domain"}, "COLLECTOR_COOKIE_DOMAIN"),
+    ]:
+        with pytest.raises(ConfigError, match=name):
+            Settings.from_env(env)
