@@ -252,6 +252,11 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
                 }
             },
             "/optout": {
+                "options": _page(
+                    "CORS preflight for a banner on a site's own origin",
+                    "privacy",
+                    {"204": {"description": "CORS headers for a site's origin, else none"}},
+                ),
                 "get": _page(
                     "Opt-out page: current state and a switch", "privacy", {"200": html_ok}
                 ),
@@ -262,6 +267,11 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
                 ),
             },
             "/optin": {
+                "options": _page(
+                    "CORS preflight for a banner on a site's own origin",
+                    "privacy",
+                    {"204": {"description": "CORS headers for a site's origin, else none"}},
+                ),
                 "post": _page(
                     "Give consent",
                     "privacy",
@@ -269,6 +279,11 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
                 ),
             },
             "/privacy/me": {
+                "options": _page(
+                    "CORS preflight for a banner on a site's own origin",
+                    "privacy",
+                    {"204": {"description": "CORS headers for a site's origin, else none"}},
+                ),
                 "get": _page(
                     "Export what the session cookie links (JSON)",
                     "privacy",

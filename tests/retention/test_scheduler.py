@@ -17,7 +17,7 @@ async def test_jobs_are_registered_daily_at_the_retention_time(database_url: str
     async with app_at(settings, at(date(2022, 1, 20))) as running:
         scheduler = running.app[SCHEDULER]
         assert sorted(scheduler.job_names()) == sorted(job.name for job in JOBS)
-        assert [j.name for j in JOBS] == ["partitions", "hits", "aggregates"]
+        assert [j.name for j in JOBS] == ["partitions", "hits", "aggregates", "receipts"]
         for job in JOBS:
             next_run = scheduler.next_run(job.name)
             assert next_run is not None and next_run > datetime.now(UTC)
