@@ -192,7 +192,7 @@ async def test_openapi_document_is_valid_openapi_3_1_and_names_the_public_surfac
     ):
         assert path in paths, path
     assert set(paths["/matomo.php"]) == {"get", "post", "options"}
-    assert set(paths["/privacy/me"]) == {"get", "delete"}
+    assert set(paths["/privacy/me"]) == {"get", "delete", "options"}
     [name_param] = [
         p for p in paths["/api/reports/{name}"]["get"]["parameters"] if p["in"] == "path"
     ]
