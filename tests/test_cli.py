@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -154,7 +155,14 @@ def test_sigterm_flushes_every_accepted_hit_and_report_counts_them(env: dict[str
     assert table.splitlines()[0].split()[:2] == ["visits", "pageviews"]
 
 
-def test_serve_without_database_url_runs_on_the_embedded_postgresql(tmp_path: Path) -> None:
+def test_serve_without_database_url_runs_on_the_embedded_postgresql() -> None:
+    # Not pytest's tmp_path: concurrent pytest sessions on one machine prune each other's
+    # numbered base folders, pulling the data directory from under a running initdb.
+    with tempfile.TemporaryDirectory(prefix="collector-serve-") as tmp:
+        _serve_embedded(Path(tmp))
+
+
+def _serve_embedded(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "COLLECTOR_DATABASE_URL"}
     env["COLLECTOR_DATA_DIR"] = str(tmp_path / "data")
     port = free_port()
