@@ -10,14 +10,16 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from html import escape
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from collector.appkeys import SETTINGS, SITES
 from collector.config import Settings
 from collector.privacy.cookies import receipt_ids
-from collector.privacy.origin import content_security_policy, safe_return_to
+from collector.privacy.origin import content_security_policy, safe_return_to, site_for_host
 from collector.tracking.consent import has_consent, parse_cookies, refuses_by_signal
+from collector.tracking.params import Site
 
 LANGUAGES = ("de", "en")
 
@@ -172,6 +174,21 @@ def render_page(
     )
 
 
+def _framing_sites(
+    sites: list[Site], idsite: str, return_to: str | None, referer: str | None
+) -> list[Site]:
+    """The site that may frame this page and receive its form: the one named by `idsite`,
+    else the one owning `return_to`, else the embedding page (Referer). One site, not all:
+    the header must stay short however many sites one collector serves."""
+    named = [s for s in sites if idsite.isdigit() and s.site_id == int(idsite)]
+    if named:
+        return named
+    for url in (return_to, referer):
+        if url and (site := site_for_host(urlsplit(url).hostname, sites)):
+            return [site]
+    return []
+
+
 async def optout_page(request: web.Request) -> web.Response:
     app = request.app
     settings, sites = app[SETTINGS], app[SITES].all()
@@ -205,7 +222,9 @@ async def optout_page(request: web.Request) -> web.Response:
         text=html,
         content_type="text/html",
         headers={
-            "Content-Security-Policy": content_security_policy(sites),
+            "Content-Security-Policy": content_security_policy(
+                _framing_sites(sites, idsite, return_to, request.headers.get("Referer"))
+            ),
             "Cache-Control": "no-store",
             "Content-Language": lang,
             "Referrer-Policy": "same-origin",  # no-referrer would make the form's Origin "null"

@@ -70,7 +70,7 @@ async def test_page_says_statistics_are_off_because_of_a_privacy_signal(server: 
 
 
 async def test_page_loads_nothing_and_only_sites_may_frame_it(server: Running) -> None:
-    html, headers = await page(server)
+    html, headers = await page(server, f"?idsite={server.site_id}")
     assert not re.search(r"(src|href)=\"?(https?:)?//", html)
     assert "<script" not in html and "<link" not in html and "<img" not in html
     csp = headers["Content-Security-Policy"]
@@ -95,3 +95,12 @@ async def test_page_keeps_a_site_return_to_and_drops_a_foreign_one(server: Runni
     assert 'name="return_to" value="' + ok.replace("&", "&amp;") + '"' in html
     html, _ = await page(server, "?return_to=https%3A%2F%2Fevil.example%2F%22%3E%3Cscript%3E")
     assert "evil.example" not in html and "<script>" not in html
+
+
+async def test_naming_the_site_limits_who_may_frame_the_page_to_that_site(server) -> None:
+    other = await server.add_site("Other", "other-framer.example")
+    _, headers, _ = await server.get("/optout", {"idsite": server.site_id})
+    csp = headers["Content-Security-Policy"]
+    assert server.domain in csp and "other-framer.example" not in csp
+    _, headers, _ = await server.get("/optout", {"idsite": other})
+    assert "other-framer.example" in headers["Content-Security-Policy"]
