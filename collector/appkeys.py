@@ -12,6 +12,7 @@ from collector.config import Settings
 from collector.metrics import Metrics
 from collector.sites import SiteRegistry
 from collector.storage.writer import HitWriter
+from collector.tracking.ratelimit import RateLimiter
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
@@ -19,3 +20,4 @@ METRICS = web.AppKey("metrics", Metrics)
 POOL = web.AppKey("pool", asyncpg.Pool)
 SITES = web.AppKey("sites", SiteRegistry)
 WRITER = web.AppKey("writer", HitWriter)
+RATE_LIMITER: web.AppKey[RateLimiter | None] = web.AppKey("rate_limiter")

@@ -74,6 +74,20 @@ class Settings:
     max_body_bytes: int = field(
         default=256 * 1024, metadata=_env("MAX_BODY_BYTES", "largest request body accepted")
     )
+    spill_max_bytes: int = field(
+        default=1024**3,
+        metadata=_env("SPILL_MAX_BYTES", "spill file cap during a database outage; 0: no spill"),
+    )
+    spill_interval_ms: int = field(
+        default=1000,
+        metadata=_env("SPILL_INTERVAL_MS", "in an outage, longest a hit waits before fsync"),
+    )
+    rate_limit: int = field(
+        default=0, metadata=_env("RATE_LIMIT", "tracked hits per second per IP prefix; 0: off")
+    )
+    rate_limit_burst: int = field(
+        default=200, metadata=_env("RATE_LIMIT_BURST", "hits an IP prefix may send at once")
+    )
 
     def __post_init__(self) -> None:
         _check(self.ip_mask_level in (1, 2, 3), "IP_MASK_LEVEL", "must be 1, 2 or 3")
@@ -83,6 +97,10 @@ class Settings:
         for name in ("queue_size", "batch_size", "flush_interval_ms", "bulk_max_requests"):
             _check(getattr(self, name) >= 1, name.upper(), "must be >= 1")
         _check(self.max_body_bytes >= 1024, "MAX_BODY_BYTES", "must be >= 1024")
+        _check(self.spill_max_bytes >= 0, "SPILL_MAX_BYTES", "must be >= 0")
+        _check(self.spill_interval_ms >= 1, "SPILL_INTERVAL_MS", "must be >= 1")
+        _check(self.rate_limit >= 0, "RATE_LIMIT", "must be >= 0 (0: off)")
+        _check(self.rate_limit_burst >= 1, "RATE_LIMIT_BURST", "must be >= 1")
 
     @property
     def embedded(self) -> bool:
