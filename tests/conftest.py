@@ -5,7 +5,13 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.support import Running, fresh_database, running_app, settings_for
+from tests.support import (
+    Running,
+    StoppablePostgres,
+    fresh_database,
+    running_app,
+    settings_for,
+)
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +28,17 @@ async def server(database_url: str) -> AsyncIterator[Running]:
         running.site_id = await running.add_site("Test site", domain)
         running.domain = domain
         yield running
+
+
+@pytest.fixture(scope="session")
+def stoppable_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoppablePostgres]:
+    with StoppablePostgres(tmp_path_factory.mktemp("own-pg")) as pg:
+        yield pg
+
+
+@pytest.fixture
+def own_postgres(stoppable_postgres: StoppablePostgres) -> StoppablePostgres:
+    """A PostgreSQL only this test may stop and restart (running when the test starts)."""
+    if not stoppable_postgres.running:
+        stoppable_postgres.start()
+    return stoppable_postgres

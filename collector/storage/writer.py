@@ -118,6 +118,12 @@ class HitWriter:
         async with self._progress:
             await self._progress.wait_for(lambda: self._done >= target)
 
+    async def drained(self) -> None:
+        """Return once the queue is empty: every hit is in the database or a spill file."""
+        self._wake.set()
+        async with self._progress:
+            await self._progress.wait_for(lambda: not self._queue)
+
     async def close(self) -> None:
         """Stop taking hits; write what is held (to the spill file in an outage); stop."""
         self._closing = True
@@ -263,6 +269,7 @@ class HitWriter:
         for _ in lines:
             self._queue.popleft()
         self._metrics.count("hits_spilled", amount=len(lines))
+        await self._mark_done(0)  # wakes `drained()`
 
     async def _replay_batch(self, spill: SpillFile) -> None:
         """One batch of `spill` into `hits`, and its offset, in one transaction."""
