@@ -81,7 +81,9 @@ async def test_hits_accepted_during_an_outage_are_stored_exactly_once_after_rest
         titles = await _titles(settings.database_url or "", srv.domain)
         assert orphans(tmp_path / "spill") == []
     assert [s for s, _ in before + during] == [200] * 33
-    assert titles == sorted([f"before {i}" for i in range(3)] + [f"during {i:02d}" for i in range(30)])
+    assert titles == sorted(
+        [f"before {i}" for i in range(3)] + [f"during {i:02d}" for i in range(30)]
+    )
 
 
 async def test_spill_cap_and_full_queue_answer_503_and_keep_every_accepted_hit(
