@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import secrets
+import tempfile
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -31,8 +33,12 @@ async def server(database_url: str) -> AsyncIterator[Running]:
 
 
 @pytest.fixture(scope="session")
-def stoppable_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoppablePostgres]:
-    with StoppablePostgres(tmp_path_factory.mktemp("own-pg")) as pg:
+def stoppable_postgres() -> Iterator[StoppablePostgres]:
+    # not under pytest's tmp_path: its 0700 directories keep the server's own user out
+    with (
+        tempfile.TemporaryDirectory(prefix="collector-own-pg-") as tmp,
+        StoppablePostgres(Path(tmp)) as pg,
+    ):
         yield pg
 
 
