@@ -24,8 +24,8 @@ import aiohttp
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.support import CONSENT, StoppablePostgres, free_port  # noqa: E402
-from tests.test_cli import _wait_healthy, collector  # noqa: E402
+from tests.support import CONSENT, StoppablePostgres, free_port
+from tests.test_cli import _wait_healthy, collector
 
 SECONDS = 3.0
 
@@ -56,7 +56,10 @@ async def send(port: int, site: int, domain: str, seconds: float) -> dict[int, f
         end = time.monotonic() + seconds
         i = 0
         while time.monotonic() < end:
-            url = f"http://127.0.0.1:{port}/matomo.php?idsite={site}&rec=1&url=https://{domain}/&action_name={i}"
+            url = (
+                f"http://127.0.0.1:{port}/matomo.php?idsite={site}&rec=1"
+                f"&url=https://{domain}/&action_name={i}"
+            )
             async with http.get(url) as resp:
                 if resp.status == 200:
                     acked[i] = time.monotonic()
