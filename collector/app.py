@@ -11,10 +11,20 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
+import asyncpg
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from collector.appkeys import CLOCK, METRICS, POOL, SCHEDULER, SETTINGS, SITES, WRITER
+from collector.appkeys import (
+    CLOCK,
+    METRICS,
+    POOL,
+    RATE_LIMITER,
+    SCHEDULER,
+    SETTINGS,
+    SITES,
+    WRITER,
+)
 from collector.config import Settings
 from collector.metrics import Metrics
 from collector.privacy import me, page, switch
@@ -27,9 +37,14 @@ from collector.storage.partitions import ensure_partitions
 from collector.storage.writer import HitWriter
 from collector.tracking import cors, endpoint, script
 from collector.tracking.enrich import parse_agent
+from collector.tracking.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 PARTITIONS_AHEAD = 3
+READY_TIMEOUT = 2.0
+# aiohttp's HTTP parser limits (README, "Limits"). The request line holds the query string,
+# which may be 16 KiB (params.LIMITS): allow that plus a path, so our 414 speaks, not the parser.
+HTTP_LIMITS = {"max_line_size": 16384 + 1024, "max_field_size": 8190, "max_headers": 64}
 
 
 class AccessLogger(AbstractAccessLogger):
@@ -70,6 +85,9 @@ async def _writer(app: web.Application) -> AsyncIterator[None]:
         capacity=s.queue_size,
         batch_size=s.batch_size,
         flush_interval=s.flush_interval_ms / 1000,
+        spill_dir=s.data_dir / "spill",
+        spill_max_bytes=s.spill_max_bytes,
+        spill_interval=s.spill_interval_ms / 1000,
     )
     writer.start()
     app[WRITER] = writer
@@ -100,6 +118,19 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: 200 when the database answers, else 503 (the collector still accepts hits,
+    into memory and the spill file, but a load balancer may prefer another instance)."""
+    try:
+        async with request.app[POOL].acquire(timeout=READY_TIMEOUT) as conn:
+            await conn.fetchval("SELECT 1", timeout=READY_TIMEOUT)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        return web.json_response(
+            {"status": "unavailable", "database": type(exc).__name__}, status=503
+        )
+    return web.json_response({"status": "ready"})
+
+
 async def metrics(request: web.Request) -> web.Response:
     return web.Response(text=request.app[METRICS].render(), content_type="text/plain")
 
@@ -107,10 +138,13 @@ async def metrics(request: web.Request) -> web.Response:
 def create_app(
     settings: Settings, *, clock: Callable[[], datetime] | None = None
 ) -> web.Application:
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    app = web.Application(client_max_size=settings.max_body_bytes, handler_args=HTTP_LIMITS)
     app[SETTINGS] = settings
     app[CLOCK] = clock or endpoint.utcnow
     app[METRICS] = Metrics()
+    app[RATE_LIMITER] = (
+        RateLimiter(settings.rate_limit, settings.rate_limit_burst) if settings.rate_limit else None
+    )
     app.cleanup_ctx.extend([_database, _sites, _writer, _scheduler])
     app.on_startup.append(_warm)
     app.router.add_get("/matomo.php", endpoint.pixel)
@@ -135,4 +169,5 @@ def create_app(
     app.router.add_get("/dashboard", dashboard.dashboard)
     app.router.add_post("/dashboard/login", dashboard.login)
     app.router.add_post("/dashboard/logout", dashboard.logout)
+    app.router.add_get("/readyz", readyz)
     return app

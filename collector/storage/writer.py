@@ -4,6 +4,12 @@ The request path only calls `offer()`, which never waits: it either takes the hi
 the queue is full (the endpoint then answers 503). Hits leave the queue only after their
 batch is committed, so the bound counts what is in flight too, and a failed batch is retried
 (with backoff) rather than lost.
+
+While the database is unreachable, the queue is appended to the spill file (storage/spill.py)
+at least once per spill interval, and at once when it holds a batch: in an outage, memory is
+only a short stop on the way to disk. When the database is back, spill files are replayed
+first (they hold the older hits), then the queue. When the spill file reaches its cap the
+queue fills and the endpoint answers 503: nothing accepted is dropped.
 """
 
 from __future__ import annotations
@@ -14,16 +20,20 @@ import logging
 from collections import deque
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 import asyncpg
 
 from collector.metrics import Metrics
 from collector.storage.partitions import ensure_partition
+from collector.storage.spill import Record, SpillFile, encode_record, orphans
 from collector.tracking.hit import COLUMNS, Hit
 
 log = logging.getLogger(__name__)
 
 _TS = COLUMNS.index("ts")
+_CONNECT_TIMEOUT = 5.0  # a black-holed database host must not stall the writer for minutes
+_MAX_BACKOFF = 5.0
 _TRANSIENT = (
     OSError,
     asyncio.TimeoutError,
@@ -33,7 +43,10 @@ _TRANSIENT = (
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,
 )
-Record = tuple[object, ...]
+
+
+class ReplayConflict(Exception):
+    """The replay offset moved under us (a commit whose answer we lost): re-read it."""
 
 
 class HitWriter:
@@ -45,25 +58,40 @@ class HitWriter:
         capacity: int,
         batch_size: int,
         flush_interval: float,
+        spill_dir: Path | None = None,
+        spill_max_bytes: int = 0,
+        spill_interval: float = 1.0,
     ) -> None:
         self._pool = pool
         self._metrics = metrics
         self._capacity = capacity
         self._batch_size = batch_size
         self._interval = flush_interval
+        self._spill_dir = spill_dir if spill_max_bytes > 0 else None
+        self._spill_max = spill_max_bytes
+        self._spill_interval = spill_interval
         self._queue: deque[Record] = deque()
         self._offered = 0
-        self._done = 0  # stored, or given up on as unstorable (logged and counted)
+        self._done = 0  # own hits stored (directly or by replay), or given up on as unstorable
         self._wake = asyncio.Event()
         self._progress = asyncio.Condition()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
         self._days: set[date] = set()
+        self._backlog: list[SpillFile] = []  # to replay, oldest first; own file last
+        self._own: SpillFile | None = None
+        self._replayed: dict[str, int] = {}  # offsets as last committed, per file
+        self.outage = False  # the last attempt to write failed: the database is away
         metrics.gauge("queue_depth", lambda: len(self._queue), "hits waiting to be written")
+        metrics.gauge("spill_bytes", lambda: self.spill_bytes, "bytes in spill files to replay")
 
     @property
     def depth(self) -> int:
         return len(self._queue)
+
+    @property
+    def spill_bytes(self) -> int:
+        return sum(f.size - self._replayed.get(f.name, 0) for f in self._backlog)
 
     def offer(self, hits: Sequence[Hit]) -> bool:
         """Take all of `hits` or none; False when that would pass the queue's bound."""
@@ -76,64 +104,124 @@ class HitWriter:
         return True
 
     def start(self) -> None:
+        if self._spill_dir is not None:
+            for path in orphans(self._spill_dir):
+                if (spill := SpillFile.claim(path)) is not None:
+                    log.info("spill=claimed file=%s bytes=%d", spill.name, spill.size)
+                    self._backlog.append(spill)
         self._task = asyncio.create_task(self._run(), name="hit-writer")
 
     async def flush(self) -> None:
-        """Return once every hit offered before this call is written."""
+        """Return once every hit offered before this call is written to the database."""
         target = self._offered
         self._wake.set()
         async with self._progress:
             await self._progress.wait_for(lambda: self._done >= target)
 
+    async def drained(self) -> None:
+        """Return once the queue is empty: every hit is in the database or a spill file."""
+        self._wake.set()
+        async with self._progress:
+            await self._progress.wait_for(lambda: not self._queue)
+
     async def close(self) -> None:
-        """Stop taking hits, write everything queued, stop the task."""
+        """Stop taking hits; write what is held (to the spill file in an outage); stop."""
         self._closing = True
         self._wake.set()
         if self._task is not None:
             await self._task
 
-    async def _run(self) -> None:
-        while self._queue or not self._closing:
-            if len(self._queue) < self._batch_size and not self._closing:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._interval)
-                self._wake.clear()
-            if not self._queue:
-                continue
-            batch = [self._queue[i] for i in range(min(self._batch_size, len(self._queue)))]
-            await self._write_until_done(batch)
-            for _ in batch:
-                self._queue.popleft()
-            async with self._progress:
-                self._done += len(batch)
-                self._progress.notify_all()
+    # -- the writer task ---------------------------------------------------------------
 
-    async def _write_until_done(self, batch: list[Record]) -> None:
-        delay = 0.1
-        while True:
+    async def _run(self) -> None:
+        delay, next_try = 0.0, 0.0
+        loop = asyncio.get_running_loop()
+        while not self._closing:
+            if self.outage:
+                await self._spill_queue()
+                await self._pause(min(max(next_try - loop.time(), 0), self._spill_interval))
+                if loop.time() < next_try:
+                    continue
+            elif self._backlog and len(self._queue) >= self._capacity // 2:
+                await self._spill_queue()  # replay is behind: keep the order, free memory
+            if not self.outage and not self._backlog and len(self._queue) < self._batch_size:
+                await self._pause(self._interval)
+            if self._closing:
+                break
             try:
-                await self._copy(batch)
-                self._metrics.count("batches_written")
-                self._metrics.count("hits_stored", amount=len(batch))
-                return
-            except _TRANSIENT as exc:
+                await self._step()
+            except (*_TRANSIENT, ReplayConflict) as exc:
                 self._metrics.count("write_retries")
-                log.warning("write=retry error=%s delay=%.1fs", type(exc).__name__, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-            except asyncpg.PostgresError as exc:
-                # Not the database being away: some row is refused. Keep every row that can
-                # be stored; count and log (without values) any that cannot.
-                log.error("write=row_refused error=%s", type(exc).__name__)
-                await self._copy_row_by_row(batch)
-                return
+                if not self.outage:
+                    log.warning("database=unreachable error=%s", type(exc).__name__)
+                self.outage = True
+                delay = min(max(delay * 2, 0.1), _MAX_BACKOFF)
+                next_try = loop.time() + delay
+            else:
+                if self.outage:
+                    log.info("database=reachable spill_bytes=%d", self.spill_bytes)
+                self.outage, delay = False, 0.0
+        await self._finish()
+
+    async def _pause(self, seconds: float) -> None:
+        if seconds > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), seconds)
+        else:
+            await asyncio.sleep(0)
+        self._wake.clear()
+
+    async def _step(self) -> None:
+        if self._backlog:
+            await self._replay_batch(self._backlog[0])
+        elif self._queue:
+            await self._write_batch()
+
+    async def _write_batch(self) -> None:
+        batch = [self._queue[i] for i in range(min(self._batch_size, len(self._queue)))]
+        try:
+            await self._copy(batch)
+            self._metrics.count("batches_written")
+            self._metrics.count("hits_stored", amount=len(batch))
+        except asyncpg.PostgresError as exc:
+            if isinstance(exc, _TRANSIENT):
+                raise
+            # Not the database being away: some row is refused. Keep every row that can
+            # be stored; count and log (without values) any that cannot.
+            log.error("write=row_refused error=%s", type(exc).__name__)
+            await self._copy_row_by_row(batch)
+        for _ in batch:
+            self._queue.popleft()
+        await self._mark_done(len(batch))
+
+    async def _finish(self) -> None:
+        """Shutdown: write the queue if the database is there, else spill it for the next
+        start. Beyond the spill cap here: losing accepted hits would be worse."""
+        while self._queue and not self.outage and not self._backlog:
+            try:
+                await self._write_batch()
+            except _TRANSIENT as exc:
+                log.warning("database=unreachable at=shutdown error=%s", type(exc).__name__)
+                self.outage = True
+        if self._queue:
+            await self._spill_queue(cap=False)
+        if self._queue:
+            self._metrics.count("hits_lost", amount=len(self._queue))
+            log.error("writer=closed hits_lost=%d (spill failed)", len(self._queue))
+        for spill in self._backlog:
+            spill.close()  # unlocked: the next start replays what is left
+
+    # -- database ------------------------------------------------------------------------
 
     async def _copy(self, batch: list[Record]) -> None:
-        async with self._pool.acquire() as conn:
-            for day in {r[_TS].date() for r in batch} - self._days:  # type: ignore[attr-defined]
-                await ensure_partition(conn, day)
-                self._days.add(day)
+        async with self._pool.acquire(timeout=_CONNECT_TIMEOUT) as conn:
+            await self._ensure_partitions(conn, batch)
             await conn.copy_records_to_table("hits", records=batch, columns=COLUMNS)
+
+    async def _ensure_partitions(self, conn: asyncpg.Connection, batch: list[Record]) -> None:
+        for day in {r[_TS].date() for r in batch} - self._days:  # type: ignore[attr-defined]
+            await ensure_partition(conn, day)
+            self._days.add(day)
 
     async def _copy_row_by_row(self, batch: list[Record]) -> None:
         for row in batch:
@@ -141,5 +229,116 @@ class HitWriter:
                 await self._copy([row])
                 self._metrics.count("hits_stored")
             except asyncpg.PostgresError as exc:
+                if isinstance(exc, _TRANSIENT):
+                    raise
                 self._metrics.count("hits_unstorable")
                 log.error("write=row_dropped error=%s", type(exc).__name__)
+
+    async def _mark_done(self, n: int) -> None:
+        async with self._progress:
+            self._done += n
+            self._progress.notify_all()
+
+    # -- spill and replay ----------------------------------------------------------------
+
+    async def _spill_queue(self, *, cap: bool = True) -> None:
+        """Move the queue (oldest first) to this process's spill file, up to the cap."""
+        if self._spill_dir is None or not self._queue:
+            return
+        room = self._spill_max - sum(f.size for f in self._backlog) if cap else 1 << 62
+        lines: list[bytes] = []
+        size = 0
+        for record in self._queue:
+            line = encode_record(record)
+            if size + len(line) > room:
+                break
+            lines.append(line)
+            size += len(line)
+        if not lines:
+            self._metrics.count("spill_full")
+            return
+        try:
+            if self._own is None:
+                self._own = SpillFile.create(self._spill_dir)
+                self._backlog.append(self._own)
+            await asyncio.to_thread(self._own.append, lines)
+        except OSError as exc:  # disk full, read-only: the hits stay in memory
+            self._metrics.count("spill_errors")
+            log.error("spill=failed error=%s", exc.strerror or type(exc).__name__)
+            return
+        for _ in lines:
+            self._queue.popleft()
+        self._metrics.count("hits_spilled", amount=len(lines))
+        await self._mark_done(0)  # wakes `drained()`
+
+    async def _replay_batch(self, spill: SpillFile) -> None:
+        """One batch of `spill` into `hits`, and its offset, in one transaction."""
+        async with self._pool.acquire(timeout=_CONNECT_TIMEOUT) as conn:
+            start = self._replayed.get(spill.name)
+            if start is None:
+                start = await conn.fetchval(
+                    "SELECT replayed_bytes FROM spill_replay WHERE spill_name = $1", spill.name
+                )
+                start = self._replayed[spill.name] = start or 0
+            lines = await asyncio.to_thread(spill.read, start, self._batch_size)
+            if not lines:
+                await self._replayed_all(conn, spill, start)
+                return
+            records = [r for r, _ in lines if r is not None]
+            await self._ensure_partitions(conn, records)
+            end = lines[-1][1]
+            try:
+                await self._commit_replay(conn, spill.name, records, start, end)
+            except ReplayConflict:
+                self._replayed.pop(spill.name, None)
+                raise
+            except asyncpg.PostgresError as exc:
+                if isinstance(exc, _TRANSIENT):
+                    raise
+                log.error("replay=row_refused error=%s", type(exc).__name__)
+                await self._replay_row_by_row(conn, spill.name, lines, start)
+        self._replayed[spill.name] = end
+        self._metrics.count("batches_written")
+        self._metrics.count("hits_replayed", amount=len(records))
+        if spill is self._own:
+            await self._mark_done(len(lines))
+
+    async def _commit_replay(
+        self, conn: asyncpg.Connection, name: str, records: list[Record], start: int, end: int
+    ) -> None:
+        async with conn.transaction():
+            if records:
+                await conn.copy_records_to_table("hits", records=records, columns=COLUMNS)
+            if not await conn.fetchval("SELECT spill_advance($1, $2, $3)", name, start, end):
+                raise ReplayConflict(name)
+
+    async def _replay_row_by_row(
+        self,
+        conn: asyncpg.Connection,
+        name: str,
+        lines: list[tuple[Record | None, int]],
+        start: int,
+    ) -> None:
+        for record, end in lines:
+            try:
+                await self._commit_replay(conn, name, [record] if record else [], start, end)
+            except asyncpg.PostgresError as exc:
+                if isinstance(exc, _TRANSIENT):
+                    raise
+                self._metrics.count("hits_unstorable")
+                log.error("replay=row_dropped error=%s", type(exc).__name__)
+                await self._commit_replay(conn, name, [], start, end)
+            start = self._replayed[name] = end
+
+    async def _replayed_all(self, conn: asyncpg.Connection, spill: SpillFile, end: int) -> None:
+        # File first, then its row: a crash between leaves a harmless row, never a file
+        # whose progress is forgotten (that would replay it twice).
+        if end < spill.size:
+            log.error("spill=torn_tail file=%s bytes=%d", spill.name, spill.size - end)
+        await asyncio.to_thread(spill.remove)
+        await conn.execute("DELETE FROM spill_replay WHERE spill_name = $1", spill.name)
+        self._backlog.remove(spill)
+        self._replayed.pop(spill.name, None)
+        if spill is self._own:
+            self._own = None
+        log.info("spill=replayed file=%s", spill.name)

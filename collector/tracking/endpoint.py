@@ -8,13 +8,14 @@ database. Without consent the answer is the same as with it, and nothing is kept
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import orjson
 from aiohttp import web
 
-from collector.appkeys import CLOCK, METRICS, SETTINGS, SITES, WRITER
+from collector.appkeys import CLOCK, METRICS, RATE_LIMITER, SETTINGS, SITES, WRITER
 from collector.tracking.anonymise import anonymise_ip, client_address
 from collector.tracking.consent import gate, parse_cookies
 from collector.tracking.hit import Drop, Hit
@@ -67,6 +68,8 @@ async def track(request: web.Request, batch: list[dict[str, str]], *, bulk: bool
     full = client_address(peer, headers, settings.trusted_proxies)
     ip_prefix = anonymise_ip(full, settings.ip_mask_level)  # P2: first, before anything else
     peer_trusted = full != peer
+    if (limited := _rate_limited(app, ip_prefix, len(batch))) is not None:
+        return limited
 
     first = batch[0] if batch else {}
     cookies = parse_cookies(headers.get("Cookie"))
@@ -114,6 +117,22 @@ async def track(request: web.Request, batch: list[dict[str, str]], *, bulk: bool
             ctx.session_id, _is_https(request, peer_trusted)
         )
     return response
+
+
+def _rate_limited(app: web.Application, ip_prefix: str | None, hits: int) -> web.Response | None:
+    """429 when this request's IP prefix is over its rate (if a rate is set)."""
+    limiter = app[RATE_LIMITER]
+    if limiter is None:
+        return None
+    wait = limiter.take(ip_prefix or "", hits, app[CLOCK]().timestamp())
+    if not wait:
+        return None
+    app[METRICS].count("hits_rate_limited", amount=hits)
+    return web.Response(
+        status=429,
+        text="too many requests from this network, retry later\n",
+        headers={"Retry-After": str(math.ceil(wait)), "Cache-Control": NO_STORE},
+    )
 
 
 def _query_string(request: web.Request) -> str:

@@ -139,9 +139,10 @@ def parse_time(raw: str | None, now: datetime) -> datetime:
         if re.fullmatch(r"\d{9,10}(\.\d+)?", raw):
             return datetime.fromtimestamp(float(raw), UTC)
         ts = datetime.fromisoformat(raw)
+        # inside the try: an offset can push year 1 or 9999 out of range (OverflowError)
+        return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
     except (ValueError, OverflowError):
         raise _Invalid("cdt is not a timestamp") from None
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 def token_valid(given: str | None, token: str | None) -> bool:

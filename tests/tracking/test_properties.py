@@ -1,0 +1,163 @@
+"""Property tests (hypothesis): the parser never raises and answers bad input with a 4xx
+`Reject`; encoded parameters round-trip; parse_hit never raises; visit splitting in SQL
+matches a plain model of Matomo's 30-minute rule."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote, urlencode
+
+import asyncpg
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from collector.storage.db import migrate
+from collector.storage.partitions import ensure_partition
+from collector.tracking.hit import COLUMNS, Hit
+from collector.tracking.params import (
+    LIMITS,
+    MAX_PARAMS,
+    HitContext,
+    Reject,
+    Site,
+    parse_hit,
+    parse_query,
+)
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+SITE = Site(1, "s", ("example.org",))
+CTX = HitContext(uuid.UUID(int=1), False, "198.51.0.0", "ua", "de-DE", NOW)
+
+# Text that looks like what arrives: percent signs, plus, ampersands, non-ASCII, controls.
+junk = st.text(
+    alphabet=st.sampled_from("%&=+;?#/ aZ09\x00\x7f\u00e9\u20ac\U0001f600") | st.characters(),
+    max_size=200,
+)
+
+
+@given(junk)
+def test_parse_query_never_raises_and_refuses_with_a_4xx(query: str) -> None:
+    result = parse_query(query)
+    if isinstance(result, Reject):
+        assert 400 <= result.status < 500 and result.reason
+    else:
+        assert all("\0" not in k + v for k, v in result.items())
+
+
+params_dicts = st.dictionaries(
+    st.text(st.characters(codec="utf-8", exclude_characters="\0"), min_size=1, max_size=20),
+    st.text(st.characters(codec="utf-8", exclude_characters="\0"), max_size=50),
+    max_size=MAX_PARAMS,
+)
+
+
+@given(params_dicts, st.booleans())
+def test_encoded_parameters_round_trip(params: dict[str, str], plus: bool) -> None:
+    query = urlencode(params) if plus else urlencode(params, quote_via=quote)
+    result = parse_query(query)
+    if len(query) > LIMITS["query"]:
+        assert result == Reject(414, "query string too long")
+    else:
+        assert result == params
+
+
+numbers = st.one_of(
+    st.integers().map(str),
+    st.floats().map(repr),
+    st.sampled_from(["1e400", "-0", "nan", "inf", "0x10", "1_000", " 1", "9" * 40]),
+)
+dates = st.one_of(
+    numbers,
+    st.datetimes(timezones=st.timezones() | st.just(UTC)).map(str),
+    st.sampled_from(["9999-12-31T23:59:59-23:59", "0001-01-01T00:00+23:59", "2026-13-01"]),
+)
+hit_params = st.fixed_dictionaries(
+    {"rec": st.sampled_from(["1", "0", ""]), "idsite": st.sampled_from(["1", "2", "-1", "x"])},
+    optional={
+        "url": st.sampled_from(["https://example.org/", "https://a.example.org/x", "ftp://x"])
+        | junk,
+        "urlref": junk,
+        "cdt": dates,
+        "token_auth": st.sampled_from(["t", "", "wrong"]),
+        "e_c": junk,
+        "e_a": junk,
+        "e_v": numbers,
+        "search": junk,
+        "search_count": numbers,
+        "download": junk,
+        "link": junk,
+        "res": junk,
+        "lang": junk,
+        "pv_id": junk,
+        "action_name": junk,
+    },
+)
+
+
+@given(hit_params)
+def test_parse_hit_never_raises(params: dict[str, str]) -> None:
+    result = parse_hit(params, CTX, {1: SITE}.get, api_token="t", retention_days=7)
+    if isinstance(result, Reject):
+        assert 400 <= result.status < 500
+    else:
+        assert isinstance(result, Hit) and result.ts <= NOW + timedelta(minutes=10)
+
+
+# -- visit splitting ----------------------------------------------------------------------
+
+gaps = st.lists(
+    st.tuples(
+        st.one_of(st.integers(1, 7200), st.sampled_from([1799, 1800, 1801])),  # seconds
+        st.booleans(),  # new_visit=1
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def visits_model(hits: list[tuple[datetime, bool]]) -> int:
+    """Matomo's rule: a visit starts on the first hit, after > 30 minutes, or on new_visit."""
+    return sum(
+        1
+        for i, (ts, new) in enumerate(hits)
+        if i == 0 or new or ts - hits[i - 1][0] > timedelta(minutes=30)
+    )
+
+
+async def _sql_visits(dsn: str, hits: list[tuple[datetime, bool]]) -> int:
+    session = uuid.uuid4()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn)  # when this test runs first or alone
+        for day in {ts.date() for ts, _ in hits}:
+            await ensure_partition(conn, day)
+        rows = [
+            Hit(9_999, ts, session, new, "pageview", "https://example.org/").record()
+            for ts, new in hits
+        ]
+        await conn.copy_records_to_table("hits", records=rows, columns=COLUMNS)
+        visits: int = await conn.fetchval(
+            "SELECT count(*) FILTER (WHERE visit_start) FROM visit_hits($1, $2, $3) "
+            "WHERE (hit).session_id = $4",
+            9_999,
+            hits[0][0] - timedelta(days=1),
+            hits[-1][0] + timedelta(days=1),
+            session,
+        )
+        return visits
+    finally:
+        await conn.close()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(gaps)
+def test_visit_splitting_in_sql_matches_the_30_minute_model(
+    database_url: str, steps: list[tuple[int, bool]]
+) -> None:
+    ts, hits = NOW, []
+    for gap, new in steps:
+        ts += timedelta(seconds=gap)
+        hits.append((ts, new))
+    assert asyncio.run(_sql_visits(database_url, hits)) == visits_model(hits)
