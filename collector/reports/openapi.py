@@ -255,7 +255,10 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
                 "options": _page(
                     "CORS preflight for a banner on a site's own origin",
                     "privacy",
-                    {"204": {"description": "CORS headers for a site's origin, else none"}},
+                    {
+                        "204": {"description": "CORS headers for the site's origin"},
+                        "403": _text("the origin is not a configured site"),
+                    },
                 ),
                 "get": _page(
                     "Opt-out page: current state and a switch", "privacy", {"200": html_ok}
@@ -263,26 +266,42 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
                 "post": _page(
                     "Withdraw consent",
                     "privacy",
-                    {"200": html_ok, "303": {"description": "back to the opt-out page"}},
+                    {
+                        "200": html_ok,
+                        "303": {"description": "back to the opt-out page or return_to"},
+                        "400": _text("return_to is not on a configured site"),
+                        "403": _text("cross-site request refused"),
+                    },
                 ),
             },
             "/optin": {
                 "options": _page(
                     "CORS preflight for a banner on a site's own origin",
                     "privacy",
-                    {"204": {"description": "CORS headers for a site's origin, else none"}},
+                    {
+                        "204": {"description": "CORS headers for the site's origin"},
+                        "403": _text("the origin is not a configured site"),
+                    },
                 ),
                 "post": _page(
                     "Give consent",
                     "privacy",
-                    {"200": html_ok, "303": {"description": "back to the opt-out page"}},
+                    {
+                        "200": html_ok,
+                        "303": {"description": "back to the opt-out page or return_to"},
+                        "400": _text("return_to is not on a configured site"),
+                        "403": _text("cross-site request refused"),
+                    },
                 ),
             },
             "/privacy/me": {
                 "options": _page(
                     "CORS preflight for a banner on a site's own origin",
                     "privacy",
-                    {"204": {"description": "CORS headers for a site's origin, else none"}},
+                    {
+                        "204": {"description": "CORS headers for the site's origin"},
+                        "403": _text("the origin is not a configured site"),
+                    },
                 ),
                 "get": _page(
                     "Export what the session cookie links (JSON)",
@@ -295,6 +314,7 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
                     {
                         "200": _json("what was erased", {"type": "object"}),
                         "204": {"description": "erased"},
+                        "403": _text("cross-site request refused"),
                     },
                 ),
             },
@@ -375,6 +395,16 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
             },
             "/healthz": {
                 "get": _page("Liveness", "meta", {"200": _json("alive", {"type": "object"})})
+            },
+            "/readyz": {
+                "get": _page(
+                    "Readiness: the database answers",
+                    "meta",
+                    {
+                        "200": _json("ready", {"type": "object"}),
+                        "503": _json("the database is unreachable or slow", {"type": "object"}),
+                    },
+                )
             },
             "/metrics": {
                 "get": _page("Prometheus text metrics", "meta", {"200": _text("metrics")})
