@@ -29,6 +29,7 @@ RETURN regexp_replace(substring(url FROM '^[^?#]*'), '^([^:/?#]+:)?//[^/?#]*@', 
 -- otherwise count that hit as a new visit, and the day's visits would change.
 ALTER TABLE hits ADD COLUMN continues_visit boolean NOT NULL DEFAULT false;
 
+-- visit_hits honouring the flag; 004_reports.sql replaces it (heartbeat rule, same flag).
 CREATE OR REPLACE FUNCTION visit_hits(p_site integer, p_from timestamptz, p_to timestamptz)
 RETURNS TABLE (hit hits, visit_start boolean, visit_no bigint)
 LANGUAGE sql STABLE AS $$
@@ -83,13 +84,15 @@ CREATE TABLE agg_titles (
 );
 
 -- Visit-level values, taken from the hit that started the visit: referrers, search-engines,
--- campaigns, browsers, os, devices. Each row carries the same four measures.
+-- campaigns, browsers, os, devices. Each row carries the same five measures (visits, and of
+-- those visits: actions, pageviews, bounces, seconds).
 CREATE TABLE agg_referrers (
     site_id       integer NOT NULL,
     day           date NOT NULL,
     ref_type      text NOT NULL,     -- direct, website, search, social, campaign (never folded)
     ref_name      text,              -- NULL for direct
     visits        bigint NOT NULL,
+    actions       bigint NOT NULL,
     pageviews     bigint NOT NULL,
     bounces       bigint NOT NULL,
     visit_seconds bigint NOT NULL,
@@ -105,6 +108,7 @@ CREATE TABLE agg_campaigns (
     keyword       text,
     content       text,
     visits        bigint NOT NULL,
+    actions       bigint NOT NULL,
     pageviews     bigint NOT NULL,
     bounces       bigint NOT NULL,
     visit_seconds bigint NOT NULL,
@@ -118,23 +122,27 @@ CREATE TABLE agg_platforms (
     attribute     text NOT NULL CHECK (attribute IN ('browser', 'os', 'device')),
     value         text,              -- NULL: not recognised
     visits        bigint NOT NULL,
+    actions       bigint NOT NULL,
     pageviews     bigint NOT NULL,
     bounces       bigint NOT NULL,
     visit_seconds bigint NOT NULL,
     UNIQUE NULLS NOT DISTINCT (site_id, day, attribute, value)
 );
 
--- Events by category and action (names are not kept: free text, often personal).
+-- Events by category, action and name, as the events report shows them. The name is free
+-- text (and may be personal): a combination seen in fewer visits than the threshold is
+-- folded whole, as campaigns are.
 CREATE TABLE agg_events (
     site_id     integer NOT NULL,
     day         date NOT NULL,
     category    text NOT NULL,
     action      text NOT NULL,
+    name        text,                       -- NULL: events without e_n
     events      bigint NOT NULL,
     visits      bigint NOT NULL,
     value_sum   double precision NOT NULL,  -- sum of e_v; average = value_sum / value_count
     value_count bigint NOT NULL,            -- events that carried a value
-    PRIMARY KEY (site_id, day, category, action)
+    UNIQUE NULLS NOT DISTINCT (site_id, day, category, action, name)
 );
 
 -- downloads and outlinks, by stripped target URL.
@@ -151,7 +159,7 @@ CREATE TABLE agg_targets (
 CREATE TABLE agg_site_search (
     site_id     integer NOT NULL,
     day         date NOT NULL,
-    keyword     text NOT NULL,
+    keyword     text NOT NULL,       -- lowercased and trimmed, as the report groups them
     searches    bigint NOT NULL,
     visits      bigint NOT NULL,
     no_results  bigint NOT NULL,     -- searches that reported 0 results (search_count=0)

@@ -3,33 +3,37 @@
 --
 -- As in Matomo: the exit page is the visit's last pageview (by path); exit rate = exits /
 -- visits that viewed the page (unique pageviews); `pageviews` are all views of that page.
--- A visit still running at the end of the period exits where the period cuts it.
--- Shape: additive `per_day` (exits on the visit's first day, views on their own day), to
--- which daily aggregates can be added with UNION ALL.
+-- Visits count on the day they start (visit_hits marks it) and are cut at midnight UTC, as
+-- the daily aggregates keep them: a visit running past midnight exits at its last pageview
+-- of its first day. "(others)": pages seen in too few visits of a rolled-up day.
+-- Shape: additive `per_day`, one row per UTC day and page: for days still kept, exits from
+-- raw visits and views from raw hits; for days rolled up, agg_pages (each day is in exactly
+-- one of the two; docs/aggregates.md). The final SELECT sums and computes the rate.
 WITH hits AS (
     SELECT (v.hit).session_id, v.visit_no, v.visit_start, (v.hit).ts, (v.hit).action,
-           (v.hit).url
+           url_path((v.hit).url) AS page, ((v.hit).ts AT TIME ZONE 'UTC')::date AS day
     FROM visit_hits($1, $2::date::timestamp AT TIME ZONE 'UTC',
                     ($3::date + 1)::timestamp AT TIME ZONE 'UTC') v
 ), visits AS (
-    SELECT min(ts) AS started,
-           (array_agg(url_path(url) ORDER BY ts DESC)
-               FILTER (WHERE action = 'pageview'))[1] AS page
+    SELECT day, (array_agg(page ORDER BY ts DESC, page DESC)
+                     FILTER (WHERE action = 'pageview'))[1] AS page
     FROM hits
-    GROUP BY session_id, visit_no
+    GROUP BY session_id, visit_no, day
     HAVING bool_or(visit_start)
 ), per_day AS (
-    SELECT (started AT TIME ZONE 'UTC')::date AS day, page,
-           count(*) AS exits, 0 AS pageviews, 0 AS unique_pageviews
+    SELECT day, page, count(*) AS exits, 0 AS pageviews, 0 AS unique_pageviews
     FROM visits
     WHERE page IS NOT NULL
     GROUP BY 1, 2
     UNION ALL
-    SELECT (ts AT TIME ZONE 'UTC')::date, url_path(url), 0,
-           count(*), count(DISTINCT (session_id, visit_no))
+    SELECT day, page, 0, count(*), count(DISTINCT (session_id, visit_no))
     FROM hits
     WHERE action = 'pageview'
     GROUP BY 1, 2
+    UNION ALL
+    SELECT day, page, exits, pageviews, visits
+    FROM agg_pages
+    WHERE site_id = $1 AND day BETWEEN $2::date AND $3::date
 )
 SELECT page, sum(exits)::bigint AS exits, sum(pageviews)::bigint AS pageviews,
        round(100.0 * sum(exits) / nullif(sum(unique_pageviews), 0), 1) AS exit_rate

@@ -3,8 +3,10 @@
 --
 -- The URL is shown without query string, fragment and user:password@ (strip_url): they
 -- can carry tokens or personal data, and would split one target into many rows.
--- visits: per day, the visits with that outlink, summed over days.
--- Shape: additive `per_day`, to which daily aggregates can be added with UNION ALL.
+-- visits: per day, the visits with that outlink, summed over days. "(others)": targets
+-- seen in too few visits of a rolled-up day.
+-- Shape: additive `per_day`, one row per UTC day and URL: raw hits for days still kept,
+-- agg_targets for days rolled up (each day is in exactly one of the two).
 WITH hits AS (
     SELECT (v.hit).session_id, v.visit_no, (v.hit).ts, (v.hit).target_url
     FROM visit_hits($1, $2::date::timestamp AT TIME ZONE 'UTC',
@@ -16,6 +18,10 @@ WITH hits AS (
     FROM hits
     WHERE target_url IS NOT NULL
     GROUP BY 1, 2
+    UNION ALL
+    SELECT day, target, hits, visits
+    FROM agg_targets
+    WHERE site_id = $1 AND day BETWEEN $2::date AND $3::date AND kind = 'outlink'
 )
 SELECT url, sum(clicks)::bigint AS clicks, sum(visits)::bigint AS visits
 FROM per_day

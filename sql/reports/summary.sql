@@ -3,36 +3,37 @@
 --
 -- As in Matomo: a visit counts on the day it starts; actions are pageviews, downloads,
 -- outlinks, site searches and events (heartbeat pings are not actions, but extend the
--- visit's duration); a bounce is a visit with one action; duration is last hit - first hit.
+-- visit's duration); a bounce is a visit with one action; duration is last hit - first hit,
+-- in whole seconds. Visits are cut at midnight UTC, as the daily aggregates keep them: a
+-- visit's actions, bounce and duration are over its hits of its first day; its hits after
+-- midnight still count as pageviews and actions of the next day.
 -- Unique pageviews: per day, the visits that viewed a page, summed over pages.
 --
 -- Shape: `per_day` holds additive columns only, one row per UTC day and source: raw hits for
 -- days still kept, daily aggregates (agg_site_days, agg_pages) for days rolled up. A day's
 -- roll-up and the drop of its partition are one transaction, so each day is in exactly one
--- source (docs/aggregates.md). The final SELECT sums them and computes the ratios. visit_hits reads one site's partitions of the period
--- through hits_site_session_ts (site_id leads, partitions pruned by ts).
+-- source (docs/aggregates.md). The final SELECT sums them and computes the ratios.
+-- visit_hits reads one site's partitions of the period through hits_site_session_ts
+-- (site_id leads, partitions pruned by ts); the aggregates through their primary keys.
 WITH hits AS (
     SELECT (v.hit).session_id, v.visit_no, v.visit_start, (v.hit).ts, (v.hit).action,
-           (v.hit).url
+           (v.hit).url, ((v.hit).ts AT TIME ZONE 'UTC')::date AS day
     FROM visit_hits($1, $2::date::timestamp AT TIME ZONE 'UTC',
                     ($3::date + 1)::timestamp AT TIME ZONE 'UTC') v
 ), visits AS (
     -- visits that start in the period; a visit started before it is counted there
-    SELECT min(ts) AS started,
-           count(*) FILTER (WHERE action <> 'ping') AS actions,
-           extract(epoch FROM max(ts) - min(ts)) AS seconds
+    SELECT day, count(*) FILTER (WHERE action <> 'ping') AS actions,
+           extract(epoch FROM max(ts) - min(ts))::bigint AS seconds
     FROM hits
-    GROUP BY session_id, visit_no
+    GROUP BY session_id, visit_no, day
     HAVING bool_or(visit_start)
 ), per_day AS (
-    SELECT (started AT TIME ZONE 'UTC')::date AS day,
-           count(*) AS visits, count(*) FILTER (WHERE actions = 1) AS bounces,
+    SELECT day, count(*) AS visits, count(*) FILTER (WHERE actions = 1) AS bounces,
            sum(seconds) AS seconds, 0 AS pageviews, 0 AS unique_pageviews, 0 AS actions
     FROM visits
     GROUP BY 1
     UNION ALL
-    SELECT (ts AT TIME ZONE 'UTC')::date,
-           0, 0, 0,
+    SELECT day, 0, 0, 0,
            count(*) FILTER (WHERE action = 'pageview'),
            count(DISTINCT (session_id, visit_no, url_path(url))) FILTER (WHERE action = 'pageview'),
            count(*) FILTER (WHERE action <> 'ping')

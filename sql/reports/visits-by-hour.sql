@@ -3,8 +3,9 @@
 -- $1 site id, $2 first day, $3 last day (inclusive; UTC days).
 --
 -- Counted as in `summary`: a visit in the hour it starts; pings are not actions.
--- Raw hits only: the daily aggregates kept after retention have no hours, so hours of
--- rolled-up days read as zero.
+-- Raw hits only, the one report that does not read the aggregates: what is kept after
+-- raw retention is per day (docs/aggregates.md), so hours of rolled-up days read as zero;
+-- visits-over-time still has those days' totals.
 WITH hits AS (
     SELECT v.visit_start, (v.hit).ts, (v.hit).action
     FROM visit_hits($1, $2::date::timestamp AT TIME ZONE 'UTC',

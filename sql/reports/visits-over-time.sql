@@ -3,8 +3,9 @@
 -- $1 site id, $2 first day, $3 last day (inclusive; UTC days).
 --
 -- Counted as in `summary`: a visit on the day it starts; pings are not actions.
--- Shape: additive `per_day`, to which daily aggregates can be added with UNION ALL; days
--- come from generate_series, so the period bounds the row count (checked by the caller).
+-- Shape: additive `per_day`: raw hits for days still kept, agg_site_days for days rolled up
+-- (each day is in exactly one of the two); days come from generate_series, so the period
+-- bounds the row count (checked by the caller).
 WITH hits AS (
     SELECT v.visit_start, (v.hit).ts, (v.hit).action
     FROM visit_hits($1, $2::date::timestamp AT TIME ZONE 'UTC',
@@ -16,6 +17,10 @@ WITH hits AS (
            count(*) FILTER (WHERE action <> 'ping') AS actions
     FROM hits
     GROUP BY 1
+    UNION ALL
+    SELECT day, visits, pageviews, actions
+    FROM agg_site_days
+    WHERE site_id = $1 AND day BETWEEN $2::date AND $3::date
 )
 SELECT d.day::date AS day, coalesce(sum(p.visits), 0)::bigint AS visits,
        coalesce(sum(p.pageviews), 0)::bigint AS pageviews,

@@ -1,5 +1,6 @@
 -- The day's hits of every site with visits marked, reduced to what aggregates may keep:
--- URL paths, stripped targets, no IP. $1 the UTC day.
+-- URL paths, stripped targets, no IP. $1 the UTC day. Values are derived exactly as the
+-- reports derive them from raw hits (sql/reports/), so a day reads the same either way.
 -- The session id stays only in this temporary table (to count distinct visits), which is
 -- dropped at commit. Sites come from the hits themselves, not from `sites`: a day is
 -- dropped whole, so a site missing from `sites` must be rolled up too.
@@ -16,8 +17,8 @@ SELECT (v.hit).site_id, (v.hit).session_id, v.visit_no, v.visit_start, (v.hit).t
        coalesce((v.hit).ref_type, 'direct') AS ref_type, (v.hit).ref_name,
        (v.hit).campaign_name, (v.hit).campaign_source, (v.hit).campaign_medium,
        (v.hit).campaign_keyword, (v.hit).campaign_content,
-       (v.hit).search_keyword, (v.hit).search_count,
-       (v.hit).event_category, (v.hit).event_action, (v.hit).event_value,
+       lower(btrim((v.hit).search_keyword)) AS search_keyword, (v.hit).search_count,
+       (v.hit).event_category, (v.hit).event_action, (v.hit).event_name, (v.hit).event_value,
        (v.hit).browser, (v.hit).os, (v.hit).device
 FROM bounds b
 CROSS JOIN LATERAL (SELECT DISTINCT site_id FROM hits WHERE ts >= b.lo AND ts < b.hi) s

@@ -1,12 +1,15 @@
--- One row per visit that starts on the day, cut at midnight (see 002_aggregates.sql).
+-- One row per visit that starts on the day, cut at midnight (see 002_aggregates.sql): its
+-- measures are over its hits of this day, as the reports count them from raw hits.
 -- Visit-level values come from the hit that started the visit (there is exactly one).
+-- Entry and exit page: first and last pageview by time, then by path on a tie (as reports).
 CREATE TEMP TABLE rollup_visits ON COMMIT DROP AS
 SELECT site_id,
        count(*) FILTER (WHERE action <> 'ping') AS actions,
        count(*) FILTER (WHERE action = 'pageview') AS pageviews,
        extract(epoch FROM max(ts) - min(ts))::bigint AS seconds,
-       (array_agg(page ORDER BY ts) FILTER (WHERE action = 'pageview'))[1] AS entry_page,
-       (array_agg(page ORDER BY ts DESC) FILTER (WHERE action = 'pageview'))[1] AS exit_page,
+       (array_agg(page ORDER BY ts, page) FILTER (WHERE action = 'pageview'))[1] AS entry_page,
+       (array_agg(page ORDER BY ts DESC, page DESC)
+           FILTER (WHERE action = 'pageview'))[1] AS exit_page,
        max(ref_type) FILTER (WHERE visit_start) AS ref_type,
        max(ref_name) FILTER (WHERE visit_start) AS ref_name,
        max(campaign_name) FILTER (WHERE visit_start) AS campaign_name,

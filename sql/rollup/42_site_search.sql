@@ -1,5 +1,6 @@
--- Site-search keywords. $1 day, $2 threshold: search terms are free text, the likeliest
--- place for a name or an e-mail address, so rare ones are folded.
+-- Site-search keywords (lowercased and trimmed in rollup_hits). $1 day, $2 threshold: search
+-- terms are free text, the likeliest place for a name or an e-mail address, so rare ones
+-- are folded.
 WITH counted AS (
     SELECT site_id, search_keyword AS keyword, count(*) AS searches,
            count(DISTINCT (session_id, visit_no)) AS visits,

@@ -9,15 +9,18 @@ from typing import Any
 import asyncpg
 import pytest
 
-from collector.reports.runner import run_report
+from collector.reports.runner import report_names, run_report
 from collector.retention.purge import AGGREGATE_TABLES
 from collector.retention.scheduler import JOBS, lock_key, run_job
 from collector.storage.partitions import existing_partitions, partition_name
+from tests.reports.conftest import CHROME_ANDROID, FIREFOX_LINUX, SAFARI_IPAD
 from tests.retention.backdated import app_at, run, visit
 from tests.support import Running, settings_for
 
 # Each test has its own month, so days of one test are never another's.
-REPORTS = ("summary", "pages", "referrers")
+# Every report but these reads the daily aggregates for rolled-up days (which have no hours).
+RAW_ONLY = ("visits-by-hour",)
+REPORTS = tuple(n for n in report_names() if n not in RAW_ONLY)
 
 
 def at(day: date, hour: int = 12, minute: int = 0) -> datetime:
@@ -33,14 +36,71 @@ async def per_day(running: Running, days: list[date]) -> dict[date, dict[str, An
     return {d: await reports(running, d, d) for d in days}
 
 
+def headline(report: dict[str, Any]) -> tuple[int, int]:
+    """(visits, pageviews) of a `reports` answer's summary."""
+    [row] = report["summary"]
+    return row["visits"], row["pageviews"]
+
+
+def browsing(user_agent: str, *hits: str | dict[str, Any]) -> list[dict[str, Any]]:
+    """`hits` for `visit`, each sent with `user_agent` (Matomo's `ua`)."""
+    return [
+        {"path": h, "ua": user_agent} if isinstance(h, str) else h | {"ua": user_agent}
+        for h in hits
+    ]
+
+
 async def seed_three_days(running: Running, d: date) -> list[date]:
-    """Visits on d, d+1, d+2: entries, exits, bounces, referrers, a visit over midnight."""
+    """Visits on d, d+1, d+2 that give every report rows on d: entries, exits, bounces,
+    titles, referrers, a campaign, browsers, events with and without name and value,
+    a download, an outlink, a site search, heartbeats, and a visit over midnight whose
+    hits after it are pageviews, an event and a download of the next day."""
     days = [d, d + timedelta(days=1), d + timedelta(days=2)]
-    await visit(running, at(days[0], 9), "/", "/a?x=1", "/b#top")
-    await visit(running, at(days[0], 10), {"path": "/", "urlref": "https://www.google.com/"})
-    await visit(running, at(days[0], 11), {"path": "/a", "urlref": "https://news.example/x"})
-    await visit(running, at(days[0], 23, 58), "/", "/a", "/b", "/c")  # runs past midnight
-    await visit(running, at(days[1], 8), "/b", {"path": "/b", "e_c": "video", "e_a": "play"})
+    google = "https://www.google.com/"
+    await visit(running, at(days[0], 9), {"path": "/", "action_name": "Home"}, "/a?x=1", "/b#top")
+    await visit(  # from a search engine: a bounce of 60 s
+        running,
+        at(days[0], 10),
+        *browsing(
+            FIREFOX_LINUX,
+            {"path": "/", "action_name": "Home", "urlref": google},
+            {"path": "/", "ping": "1"},
+        ),
+    )
+    await visit(
+        running,
+        at(days[0], 11),
+        *browsing(
+            SAFARI_IPAD,
+            {"path": "/a", "action_name": "A", "urlref": "https://news.example/x"},
+            {"path": "/a", "download": "https://files.example/doc.pdf?k=1"},
+            {"path": "/a", "link": "https://out.example/x?y=2"},
+            {"path": "/a", "search": " Opening Hours", "search_count": "0"},
+            {"path": "/a", "e_c": "Video", "e_a": "play", "e_n": "intro", "e_v": "1.5"},
+        ),
+    )
+    await visit(
+        running,
+        at(days[0], 12),
+        *browsing(
+            CHROME_ANDROID,
+            "/?mtm_campaign=Spring&mtm_source=news&mtm_medium=email",
+            {"path": "/b", "e_c": "Video", "e_a": "stop"},
+            {"path": "/b", "search": "opening hours", "search_count": "3"},
+        ),
+    )
+    await visit(  # runs past midnight: 23:57, 23:58, 23:59, then 00:00 ... 00:03
+        running,
+        at(days[0], 23, 57),
+        "/",
+        "/a",
+        {"path": "/b", "action_name": "B"},
+        "/c",
+        {"path": "/c", "e_c": "Video", "e_a": "play", "e_n": "intro", "e_v": "2"},
+        {"path": "/c", "download": "https://files.example/doc.pdf"},
+        {"path": "/c", "ping": "1"},
+    )
+    await visit(running, at(days[1], 8), "/b", {"path": "/b", "e_c": "Video", "e_a": "play"})
     await visit(running, at(days[2], 8), "/", "/c")
     await running.flush()
     return days
@@ -75,9 +135,11 @@ async def test_reports_give_the_same_numbers_for_a_day_before_and_after_its_roll
         days = await seed_three_days(running, x - timedelta(days=6))
         before_days = await per_day(running, days)
         before_period = await reports(running, days[0], days[2])
-        assert before_days[days[0]]["summary"] == [{"visits": 4, "pageviews": 7}]
+        assert headline(before_days[days[0]]) == (5, 9)
         # the visit running past midnight is counted once, on the day it started
-        assert before_days[days[1]]["summary"] == [{"visits": 1, "pageviews": 3}]
+        assert headline(before_days[days[1]]) == (1, 2)
+        empty = [n for n in REPORTS if not before_days[days[0]][n]]
+        assert empty == []  # every report has something to compare on the rolled-up day
 
         await run(running, "hits", at(x + timedelta(days=2)))  # rolls up days[0]
         assert await per_day(running, days) == before_days
@@ -86,6 +148,24 @@ async def test_reports_give_the_same_numbers_for_a_day_before_and_after_its_roll
         await run(running, "hits", at(x + timedelta(days=3)))  # and days[1]
         assert await per_day(running, days) == before_days
         assert await reports(running, days[0], days[2]) == before_period
+
+
+async def test_visits_by_hour_reads_raw_hits_only_and_rolled_up_hours_are_zero(
+    database_url: str,
+) -> None:
+    x = date(2022, 4, 20)
+    async with app_at(settings_for(database_url, rollup_min_count=1), at(x)) as running:
+        days = await seed_three_days(running, x - timedelta(days=6))
+
+        async def visits_by_hour() -> int:
+            async with running.pool.acquire() as conn:
+                rows = await run_report(conn, "visits-by-hour", running.site_id, days[0], days[0])
+            return sum(r["visits"] for r in rows)
+
+        assert await visits_by_hour() == 5
+        await run(running, "hits", at(x + timedelta(days=2)))
+        assert await visits_by_hour() == 0
+        assert headline(await reports(running, days[0], days[0])) == (5, 9)
 
 
 async def test_a_second_purge_is_a_no_op(database_url: str) -> None:
@@ -184,7 +264,7 @@ async def test_dry_run_says_what_would_go_and_changes_nothing(database_url: str)
         aggregates = await _aggregates(running)
         outcome = await run(running, "hits", at(x + timedelta(days=2)), dry_run=True)
         gone = {r.day: r for r in outcome.removals or ()}
-        assert gone[days[0]].rows == 7 and gone[days[0]].aggregate_rows > 0
+        assert gone[days[0]].rows == 16 and gone[days[0]].aggregate_rows > 0
         async with running.pool.acquire() as conn:
             assert days[0] in await existing_partitions(conn)
         assert await _aggregates(running) == aggregates

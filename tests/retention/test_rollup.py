@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from collector.retention.purge import AGGREGATE_TABLES
 from tests.retention.backdated import app_at, run, visit
-from tests.retention.test_purge import at, reports
+from tests.retention.test_purge import at, headline, reports
 from tests.support import dump_database, settings_for
 
 
@@ -80,7 +80,7 @@ async def test_values_seen_in_fewer_visits_than_the_threshold_are_folded_into_ot
         assert after["summary"] == before["summary"]
         pages = {r["page"]: r["pageviews"] for r in after["pages"]}
         assert pages == {"/popular": 3, "/": 2, "(others)": 1}
-        referrers = {(r["ref_type"], r["ref_name"]): r["visits"] for r in after["referrers"]}
+        referrers = {(r["type"], r["name"]): r["visits"] for r in after["referrers"]}
         assert referrers == {("direct", None): 2, ("website", "(others)"): 1}
         async with running.pool.acquire() as conn:
             keywords = await conn.fetch(
@@ -99,9 +99,52 @@ async def test_a_visit_over_midnight_is_not_counted_again_once_its_first_day_is_
         await visit(running, at(d, 23, 59), "/", "/a", "/b", {"path": "/c", "new_visit": "1"})
         await running.flush()
         next_day = await reports(running, d + timedelta(days=1), d + timedelta(days=1))
-        assert next_day["summary"] == [{"visits": 1, "pageviews": 3}]  # the new_visit=1 one
+        assert headline(next_day) == (1, 3)  # the new_visit=1 one
         await run(running, "hits", at(x + timedelta(days=2)))
         assert await reports(running, d + timedelta(days=1), d + timedelta(days=1)) == next_day
+
+
+async def test_a_new_visit_just_after_midnight_still_counts_once_the_day_before_is_dropped(
+    database_url: str,
+) -> None:
+    x = date(2022, 5, 20)
+    d = x - timedelta(days=6)
+    async with app_at(settings_for(database_url, rollup_min_count=1), at(x)) as running:
+        # new_visit=1 a minute after the last hit, and after midnight: a visit of the next day
+        await visit(running, at(d, 23, 58), "/", "/a", {"path": "/b", "new_visit": "1"})
+        await running.flush()
+        both = await reports(running, d, d + timedelta(days=1))
+        next_day = await reports(running, d + timedelta(days=1), d + timedelta(days=1))
+        assert headline(next_day) == (1, 1)
+        await run(running, "hits", at(x + timedelta(days=2)))
+        assert await reports(running, d + timedelta(days=1), d + timedelta(days=1)) == next_day
+        assert await reports(running, d, d + timedelta(days=1)) == both
+
+
+async def test_heartbeats_of_no_visit_carry_none_past_midnight_once_the_day_is_dropped(
+    database_url: str,
+) -> None:
+    x = date(2022, 6, 20)
+    d = x - timedelta(days=6)
+
+    def cdt(day: date, hour: int, minute: int) -> str:
+        return at(day, hour, minute).strftime("%Y-%m-%d %H:%M:%S")
+
+    async with app_at(settings_for(database_url, rollup_min_count=1), at(x)) as running:
+        # a heartbeat 45 minutes after the last action belongs to no visit (as Matomo drops
+        # it); the action 20 minutes after it, past midnight, starts a visit of the next day
+        await visit(
+            running,
+            at(d, 23, 0),
+            "/",
+            {"path": "/", "ping": "1", "cdt": cdt(d, 23, 45)},
+            {"path": "/c", "cdt": cdt(d + timedelta(days=1), 0, 5)},
+        )
+        await running.flush()
+        both = await reports(running, d, d + timedelta(days=1))
+        assert headline(both) == (2, 2)
+        await run(running, "hits", at(x + timedelta(days=2)))
+        assert await reports(running, d, d + timedelta(days=1)) == both
 
 
 async def test_every_aggregate_table_is_purged_by_aggregate_retention(database_url: str) -> None:
@@ -135,7 +178,7 @@ async def test_aggregates_are_deleted_after_their_own_retention_and_kept_by_defa
         assert d in {r.day for r in gone.removals or ()}
         assert d + timedelta(days=1) not in {r.day for r in gone.removals or ()}
         after = await reports(running, d, d + timedelta(days=1))
-        assert after["summary"] == [{"visits": 1, "pageviews": 1}]
+        assert headline(after) == (1, 1)
 
     async with app_at(
         settings_for(database_url), at(x), (running.site_id, running.domain)
