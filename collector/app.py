@@ -99,7 +99,7 @@ async def _writer(app: web.Application) -> AsyncIterator[None]:
 async def _warm(app: web.Application) -> None:
     """Build the user-agent rules (~0.1 s) before the first hit, not during it; and move
     start-up objects out of the garbage collector's way (fewer, shorter pauses)."""
-    parse_agent("")
+    parse_agent("Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0")  # "" would skip the rules
     gc.freeze()
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import orjson
+from multidict import CIMultiDict, CIMultiDictProxy
 from aiohttp import web
 
 from collector.appkeys import CLOCK, METRICS, RATE_LIMITER, SETTINGS, SITES, WRITER
@@ -45,8 +46,15 @@ def _answer(params: Mapping[str, str], tracked: int | None) -> web.Response:
             body=body, content_type="application/json", headers={"Cache-Control": NO_STORE}
         )
     if params.get("send_image") == "0":
-        return web.Response(status=204, headers={"Cache-Control": NO_STORE})
-    return web.Response(body=GIF, content_type="image/gif", headers={"Cache-Control": NO_STORE})
+        return web.Response(status=204, headers=_NO_CONTENT_HEADERS)
+    return web.Response(body=GIF, headers=_GIF_HEADERS)
+
+
+# Built once: aiohttp would otherwise parse a content_type argument on every answer.
+_GIF_HEADERS = CIMultiDictProxy(
+    CIMultiDict({"Content-Type": "image/gif", "Cache-Control": NO_STORE})
+)
+_NO_CONTENT_HEADERS = CIMultiDictProxy(CIMultiDict({"Cache-Control": NO_STORE}))
 
 
 def _peer(request: web.Request) -> str | None:
