@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import orjson
-from multidict import CIMultiDict, CIMultiDictProxy
 from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from collector.appkeys import CLOCK, METRICS, RATE_LIMITER, SETTINGS, SITES, WRITER
 from collector.tracking.anonymise import anonymise_ip, client_address
