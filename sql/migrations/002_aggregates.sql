@@ -29,25 +29,7 @@ RETURN regexp_replace(substring(url FROM '^[^?#]*'), '^([^:/?#]+:)?//[^/?#]*@', 
 -- otherwise count that hit as a new visit, and the day's visits would change.
 ALTER TABLE hits ADD COLUMN continues_visit boolean NOT NULL DEFAULT false;
 
--- visit_hits honouring the flag; 004_reports.sql replaces it (heartbeat rule, same flag).
-CREATE OR REPLACE FUNCTION visit_hits(p_site integer, p_from timestamptz, p_to timestamptz)
-RETURNS TABLE (hit hits, visit_start boolean, visit_no bigint)
-LANGUAGE sql STABLE AS $$
-    WITH marked AS (
-        SELECT h AS hit, h.session_id, h.ts,
-               coalesce(h.new_visit OR h.ts - lag(h.ts) OVER w > interval '30 minutes',
-                        NOT h.continues_visit) AS visit_start
-        FROM hits h
-        WHERE h.site_id = p_site AND h.ts >= p_from - interval '30 minutes' AND h.ts < p_to
-        WINDOW w AS (PARTITION BY h.session_id ORDER BY h.ts)
-    ), numbered AS (
-        SELECT hit, ts, visit_start,
-               sum(visit_start::int) OVER (PARTITION BY session_id ORDER BY ts
-                                           ROWS UNBOUNDED PRECEDING) AS visit_no
-        FROM marked
-    )
-    SELECT hit, visit_start, visit_no FROM numbered WHERE ts >= p_from
-$$;
+-- visit_hits() honours the flag from 004_reports.sql on (with the heartbeat rule).
 
 -- Site totals per day: visits-over-time and summary.
 CREATE TABLE agg_site_days (
