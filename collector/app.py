@@ -147,10 +147,9 @@ def create_app(
     )
     app.cleanup_ctx.extend([_database, _sites, _writer, _scheduler])
     app.on_startup.append(_warm)
-    app.router.add_get("/matomo.php", endpoint.pixel)
-    app.router.add_get("/piwik.php", endpoint.pixel)
-    app.router.add_post("/matomo.php", endpoint.post)
-    app.router.add_post("/piwik.php", endpoint.post)
+    for path in sorted(cors.TRACKING_PATHS):
+        app.router.add_get(path, cors.with_cors(endpoint.pixel))
+        app.router.add_post(path, cors.with_cors(endpoint.post))
     app.cleanup_ctx.append(script.loaded)
     app.router.add_get("/tracker.js", script.tracker_js)
     cors.setup(app)

@@ -10,13 +10,15 @@ cannot read our answers nor make a credentialed XHR succeed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from collector.appkeys import SITES
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 TRACKING_PATHS = frozenset({"/matomo.php", "/piwik.php"})
 PREFLIGHT_MAX_AGE = 86400
 # What the trackers send: form bodies, Matomo's bulk JSON (`application/json`).
@@ -58,19 +60,33 @@ async def preflight(request: web.Request) -> web.Response:
     return web.Response(status=204, headers=headers)
 
 
-async def add_cors_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare: every tracking answer, rejections and 503s included, so a
-    site's script can read why a hit was refused."""
-    if request.path not in TRACKING_PATHS or request.method == "OPTIONS":
+def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
+    origin = request.headers.get("Origin")
+    if origin is None:  # most hits (same-origin GETs): skip building the dict
+        response.headers["Vary"] = "Origin"
         return
-    for name, value in cors_headers(
-        request.headers.get("Origin"), request.app[SITES].owns_host
-    ).items():
-        response.headers[name] = value
+    response.headers.update(cors_headers(origin, request.app[SITES].owns_host))
+
+
+def with_cors(handler: Handler) -> Handler:
+    """Wrap a tracking handler: every answer, rejections, 503s and aiohttp's own 413s
+    included, carries the CORS headers, so a site's script can read why a hit was refused.
+    A wrapper rather than an on_response_prepare signal, which every route would pay for."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:  # e.g. request.read() over the body limit
+            _add_headers(request, exc)
+            raise
+        _add_headers(request, response)
+        return response
+
+    return wrapped
 
 
 def setup(app: web.Application) -> None:
-    """Preflight routes and response headers for the tracking paths."""
+    """Preflight routes for the tracking paths (their handlers are wrapped in `with_cors`)."""
     for path in sorted(TRACKING_PATHS):
         app.router.add_route("OPTIONS", path, preflight)
-    app.on_response_prepare.append(add_cors_headers)

@@ -128,3 +128,17 @@ async def test_hits_from_a_foreign_origin_get_no_cors_headers(server: Running) -
 async def test_other_paths_get_no_cors_headers(server: Running) -> None:
     _, raw, _ = await server.get("/healthz", headers={"Origin": f"https://{server.domain}"})
     assert "Access-Control-Allow-Origin" not in CIMultiDict(raw)
+
+
+async def test_a_body_over_the_limit_is_refused_readably_for_the_site_script(
+    server: Running,
+) -> None:
+    origin = f"https://{server.domain}"
+    huge = b"{" + b" " * (server.settings.max_body_bytes + 10) + b"}"
+    status, raw, _ = await request(
+        "POST", server.base + "/matomo.php", headers={"Origin": origin}, data=huge
+    )
+    headers = CIMultiDict(raw)
+    assert status == 413  # raised by aiohttp inside request.read(), not returned by us
+    assert headers["Access-Control-Allow-Origin"] == origin
+    assert headers["Vary"] == "Origin"
