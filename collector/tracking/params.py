@@ -15,13 +15,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from yarl import URL
+from yarl import query_to_pairs
 
 from collector.tracking.hit import Action, Hit
 
 MAX_PARAMS = 100
 LIMITS = {"url": 4096, "text": 1024, "short": 255, "query": 16384}
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_HIGH_ESCAPE = re.compile(r"%[89A-Fa-f]")
 # scheme://[userinfo@]host[:port] then a path, query, fragment or the end. Faster than
 # urlsplit() on the hot path, and stricter: only http(s), only a plain host name or IP.
 _HTTP_URL = re.compile(
@@ -67,21 +68,26 @@ class HitContext:
 def parse_query(query: str) -> dict[str, str] | Reject:
     """A query string or form body as a dict (last value wins, as in PHP); strict where
     decoders are lenient: bad percent-escapes, invalid UTF-8 and NUL bytes are refused.
-    Decoding is yarl's (C); it turns invalid UTF-8 into U+FFFD, which is how we see it."""
+    Decoding is yarl's (C); it turns invalid UTF-8 into U+FFFD, which is how we see it.
+    Hot path: each check runs only where the raw text can hold what it looks for."""
     if len(query) > LIMITS["query"]:
         return Reject(414, "query string too long")
     if query.count("&") >= MAX_PARAMS:
         return Reject(400, "too many parameters")
-    if _BAD_PERCENT.search(query):
+    escaped = "%" in query
+    if escaped and _BAD_PERCENT.search(query):
         return Reject(400, "bad percent-encoding")
-    if not query.isascii() and not _encodable(query):
+    if "\0" in query or (escaped and "%00" in query):
+        return Reject(400, "NUL byte in parameters")
+    ascii_only = query.isascii()
+    if not ascii_only and not _encodable(query):
         return Reject(400, "parameters are not valid UTF-8")
-    params = dict(URL("?" + query, encoded=True).query)
-    for key, value in params.items():
-        if "\ufffd" in value or "\ufffd" in key:
-            return Reject(400, "parameters are not valid UTF-8")
-        if "\0" in value or "\0" in key:
-            return Reject(400, "NUL byte in parameters")
+    params = dict(query_to_pairs(query))
+    # Decoded text can only be invalid UTF-8 where an escape encodes a byte >= 0x80.
+    if not ascii_only or (escaped and _HIGH_ESCAPE.search(query)):
+        for key, value in params.items():
+            if "\ufffd" in value or "\ufffd" in key:
+                return Reject(400, "parameters are not valid UTF-8")
     return params
 
 

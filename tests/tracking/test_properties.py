@@ -63,6 +63,31 @@ def test_encoded_parameters_round_trip(params: dict[str, str], plus: bool) -> No
         assert result == params
 
 
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["url", "idsite", "action_name"]), st.text(max_size=10)),
+        max_size=6,
+    )
+)
+def test_a_repeated_parameter_keeps_its_last_value_as_in_php(pairs: list) -> None:
+    safe = [(k, v.encode("utf-8", "replace").decode().replace("\0", "")) for k, v in pairs]
+    assert parse_query(urlencode(safe, quote_via=quote)) == dict(safe)
+
+
+@given(st.binary(max_size=40))
+def test_escaped_bytes_are_refused_unless_they_are_utf8_without_nul(raw: bytes) -> None:
+    result = parse_query("v=" + quote(raw, safe=""))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        assert isinstance(result, Reject) and result.status == 400  # as bad UTF-8, or NUL
+        return
+    if "\0" in text:
+        assert result == Reject(400, "NUL byte in parameters")
+    elif "\ufffd" not in text:  # a real U+FFFD is refused too: it is how bad bytes look
+        assert result == {"v": text}
+
+
 numbers = st.one_of(
     st.integers().map(str),
     st.floats().map(repr),
