@@ -7,12 +7,13 @@ Only what is listed here is read. Matomo's persistent visitor ids (`_id`, `uid`,
 
 from __future__ import annotations
 
+import functools
 import hmac
 import math
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from yarl import query_to_pairs
@@ -31,6 +32,7 @@ _HTTP_URL = re.compile(
 _RES = re.compile(r"^\d{1,5}x\d{1,5}$")
 _PV_ID = re.compile(r"^[A-Za-z0-9]{1,16}$")
 _LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+_TARGET_PARAMS = {Action.DOWNLOAD: "download", Action.OUTLINK: "link"}
 _OLD_CDT = timedelta(hours=4)  # as Matomo: older timestamps need token_auth
 _FUTURE_SLACK = timedelta(minutes=10)
 
@@ -48,9 +50,14 @@ class Site:
     site_id: int
     name: str
     domains: tuple[str, ...]
+    _subdomain_suffixes: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Built once: owns() runs for every hit, and str.endswith takes a tuple in C.
+        object.__setattr__(self, "_subdomain_suffixes", tuple("." + d for d in self.domains))
 
     def owns(self, host: str) -> bool:
-        return any(host == d or host.endswith("." + d) for d in self.domains)
+        return host in self.domains or host.endswith(self._subdomain_suffixes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +183,11 @@ def _action(params: Mapping[str, str]) -> Action:
 
 def _language(params: Mapping[str, str], accept_language: str | None) -> str | None:
     raw = params.get("lang") or accept_language or ""
+    return _first_language(raw) if len(raw) <= 256 else _first_language(raw[:256])
+
+
+@functools.lru_cache(maxsize=256)  # visitors share a few Accept-Language values
+def _first_language(raw: str) -> str | None:
     tag = raw.split(",", 1)[0].split(";", 1)[0].strip()
     return tag.lower() if tag and len(tag) <= 35 and _LANG.match(tag) else None
 
@@ -216,19 +228,21 @@ def _parse(
     if not site.owns(host):
         raise _Invalid("url is not on a domain of this site")
 
-    authorised = token_valid(params.get("token_auth"), api_token)
-    ts = parse_time(params.get("cdt"), ctx.now)
-    if ts > ctx.now + _FUTURE_SLACK:
-        raise _Invalid("cdt is in the future")
-    if ts < ctx.now - _OLD_CDT and not authorised:
-        raise _Invalid("cdt older than 4 hours needs a valid token_auth", 403)
-    if ts < ctx.now - timedelta(days=retention_days):
-        raise _Invalid("cdt is older than the retention period")
+    ts = ctx.now
+    if cdt := params.get("cdt"):  # most hits have none: then all of this holds trivially
+        ts = parse_time(cdt, ctx.now)
+        if ts > ctx.now + _FUTURE_SLACK:
+            raise _Invalid("cdt is in the future")
+        authorised = token_valid(params.get("token_auth"), api_token)
+        if ts < ctx.now - _OLD_CDT and not authorised:
+            raise _Invalid("cdt older than 4 hours needs a valid token_auth", 403)
+        if ts < ctx.now - timedelta(days=retention_days):
+            raise _Invalid("cdt is older than the retention period")
 
     action = _action(params)
     target = None
-    if action in (Action.DOWNLOAD, Action.OUTLINK):
-        found = _http_url(params, "download" if action is Action.DOWNLOAD else "link")
+    if target_param := _TARGET_PARAMS.get(action):
+        found = _http_url(params, target_param)
         target = found[0] if found else None
     referrer = _http_url(params, "urlref")
     res = _text(params, "res", "short")
