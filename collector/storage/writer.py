@@ -93,9 +93,14 @@ class HitWriter:
     def spill_bytes(self) -> int:
         return sum(f.size - self._replayed.get(f.name, 0) for f in self._backlog)
 
+    def has_room(self, n: int) -> bool:
+        """Whether `offer` of n hits would be taken now: asked before parsing a request, so
+        that under overload the CPU goes to writing, not to hits that will be refused."""
+        return not self._closing and len(self._queue) + n <= self._capacity
+
     def offer(self, hits: Sequence[Hit]) -> bool:
         """Take all of `hits` or none; False when that would pass the queue's bound."""
-        if self._closing or len(self._queue) + len(hits) > self._capacity:
+        if not self.has_room(len(hits)):
             return False
         self._queue.extend(h.record() for h in hits)
         self._offered += len(hits)

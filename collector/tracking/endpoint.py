@@ -17,6 +17,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from collector.appkeys import CLOCK, METRICS, RATE_LIMITER, SETTINGS, SITES, WRITER
+from collector.metrics import Metrics
 from collector.tracking.anonymise import anonymise_ip, client_address
 from collector.tracking.consent import gate, parse_cookies
 from collector.tracking.hit import Drop, Hit
@@ -85,6 +86,8 @@ async def track(request: web.Request, batch: list[dict[str, str]], *, bulk: bool
     if drop is not None:
         metrics.count("hits_dropped", drop.reason, len(batch))
         return _answer(first, 0 if bulk else None)
+    if not app[WRITER].has_room(len(batch)):
+        return _queue_full(metrics, len(batch))
 
     session_id = session_from_cookie(cookies.get(SESSION_COOKIE))
     ctx = HitContext(
@@ -114,10 +117,7 @@ async def track(request: web.Request, batch: list[dict[str, str]], *, bulk: bool
             hits.append(result)
 
     if hits and not app[WRITER].offer(hits):
-        metrics.count("hits_refused_full", amount=len(hits))
-        return web.Response(
-            status=503, text="queue full, retry later\n", headers={"Retry-After": "1"}
-        )
+        return _queue_full(metrics, len(hits))
     metrics.count("hits_accepted", amount=len(hits))
     response = _answer(first, len(hits) if bulk else None)
     if hits and ctx.new_session:
@@ -125,6 +125,15 @@ async def track(request: web.Request, batch: list[dict[str, str]], *, bulk: bool
             ctx.session_id, _is_https(request, peer_trusted)
         )
     return response
+
+
+def _queue_full(metrics: Metrics, hits: int) -> web.Response:
+    metrics.count("hits_refused_full", amount=hits)
+    return web.Response(
+        status=503,
+        text="queue full, retry later\n",
+        headers={"Retry-After": "1", "Cache-Control": NO_STORE},
+    )
 
 
 def _rate_limited(app: web.Application, ip_prefix: str | None, hits: int) -> web.Response | None:
@@ -162,7 +171,13 @@ async def post(request: web.Request) -> web.Response:
     if isinstance(url_params, Reject):
         return _reject(url_params)
     if body.lstrip()[:1] == b"{":
-        batch = _bulk(body, settings.bulk_max_requests)
+        bulk = _bulk(body, settings.bulk_max_requests)
+        if isinstance(bulk, Reject):
+            return _reject(bulk)
+        items, token = bulk
+        if not request.app[WRITER].has_room(len(items)):  # before parsing 100 query strings
+            return _queue_full(request.app[METRICS], len(items))
+        batch = _bulk_params(items, token)
         if isinstance(batch, Reject):
             return _reject(batch)
         return await track(request, batch, bulk=True)
@@ -176,7 +191,8 @@ async def post(request: web.Request) -> web.Response:
     return await track(request, [{**url_params, **form}], bulk=False)
 
 
-def _bulk(body: bytes, max_requests: int) -> list[dict[str, str]] | Reject:
+def _bulk(body: bytes, max_requests: int) -> tuple[list[object], object] | Reject:
+    """The `requests` list and `token_auth` of a bulk body, its shape and size checked."""
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -186,14 +202,18 @@ def _bulk(body: bytes, max_requests: int) -> list[dict[str, str]] | Reject:
         return Reject(400, 'bulk JSON needs a non-empty "requests" list')
     if len(requests) > max_requests:
         return Reject(413, f"at most {max_requests} requests in one bulk")
+    return requests, doc.get("token_auth")
+
+
+def _bulk_params(items: list[object], token: object) -> list[dict[str, str]] | Reject:
     batch = []
-    for index, item in enumerate(requests):
+    for index, item in enumerate(items):
         if not isinstance(item, str):
             return Reject(400, f"request {index}: not a string")
         params = parse_query(item.split("?", 1)[1] if "?" in item else item)
         if isinstance(params, Reject):
             return Reject(params.status, f"request {index}: {params.reason}")
-        if token := doc.get("token_auth"):
+        if token:
             params.setdefault("token_auth", str(token))
         batch.append(params)
     return batch

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 
-from tests.support import CONSENT, running_app, settings_for
+import orjson
+
+from tests.support import CONSENT, request, running_app, settings_for
 
 
 async def test_full_queue_answers_503_with_retry_after_and_keeps_what_it_accepted(
@@ -26,6 +28,33 @@ async def test_full_queue_answers_503_with_retry_after_and_keeps_what_it_accepte
         await srv.flush()
         titles = sorted(r["title"] for r in await srv.rows())
     assert titles == ["hit 0", "hit 1", "hit 2"]
+
+
+async def test_a_bulk_the_queue_cannot_take_whole_is_refused_before_any_hit_is_parsed(
+    database_url: str,
+) -> None:
+    settings = settings_for(database_url, queue_size=3, batch_size=1000, flush_interval_ms=60_000)
+    async with running_app(settings) as srv:
+        srv.domain = f"q-{secrets.token_hex(3)}.example"
+        srv.site_id = await srv.add_site("q", srv.domain)
+        for i in range(2):
+            await srv.get("/matomo.php", srv.hit_params(action_name=f"hit {i}"), cookies=CONSENT)
+        one = f"?idsite={srv.site_id}&rec=1&url=https://{srv.domain}/&action_name=bulk"
+        bad = "?rec=1&url=%zz"  # a 400 from parsing, were it parsed
+        bulk = orjson.dumps({"requests": [one, bad]})
+        status, headers, _ = await request(
+            "POST", srv.base + "/matomo.php", cookies=CONSENT, data=bulk
+        )
+        assert (status, headers["Retry-After"]) == (503, "1")  # not the 400 `bad` would get
+        status, _, _ = await srv.get(
+            "/matomo.php", srv.hit_params(action_name="hit 2"), cookies=CONSENT
+        )
+        assert status == 200  # room for one was left
+        await srv.flush()
+        titles = sorted(r["title"] for r in await srv.rows())
+        _, _, metrics = await srv.get("/metrics")
+    assert titles == ["hit 0", "hit 1", "hit 2"]
+    assert b"collector_hits_refused_full 2\n" in metrics
 
 
 async def test_shutdown_writes_everything_queued(database_url: str) -> None:
