@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from throughput import DOMAIN, make_requests  # noqa: E402
 
+from collector.config import Settings  # noqa: E402
 from collector.metrics import Metrics  # noqa: E402
 from collector.sites import add_site  # noqa: E402
 from collector.storage.db import create_pool, migrate  # noqa: E402
@@ -57,7 +58,14 @@ def build_hits(site: Site, n: int) -> list[Hit]:
 
 async def _writer_round(pool: asyncpg.Pool, hits: list[Hit]) -> float:
     """Seconds for the writer to store `hits`, offered in request-sized chunks."""
-    writer = HitWriter(pool, Metrics(), capacity=50_000, batch_size=1000, flush_interval=0.2)
+    defaults = Settings()  # the writer as `collector serve` configures it by default
+    writer = HitWriter(
+        pool,
+        Metrics(),
+        capacity=defaults.queue_size,
+        batch_size=defaults.batch_size,
+        flush_interval=defaults.flush_interval_ms / 1000,
+    )
     writer.start()
     t0 = time.perf_counter()
     for i in range(0, len(hits), 1000):

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 _TS = COLUMNS.index("ts")
 _CONNECT_TIMEOUT = 5.0  # a black-holed database host must not stall the writer for minutes
 _MAX_BACKOFF = 5.0
+_CATCH_UP = 5  # largest COPY, in batches, while the writer is behind
 _TRANSIENT = (
     OSError,
     asyncio.TimeoutError,
@@ -182,8 +183,17 @@ class HitWriter:
         elif self._queue:
             await self._write_batch()
 
+    def _next_batch_size(self) -> int:
+        """`batch_size`, or up to `_CATCH_UP` times that when the queue is deeper than two
+        batches: under a burst every COPY's round trips wait behind request handling, so
+        fewer, larger COPYs keep up; at ordinary load small COPYs keep latency low."""
+        queued = len(self._queue)
+        if queued <= 2 * self._batch_size:
+            return min(queued, self._batch_size)
+        return min(queued, _CATCH_UP * self._batch_size)
+
     async def _write_batch(self) -> None:
-        batch = [self._queue[i] for i in range(min(self._batch_size, len(self._queue)))]
+        batch = [self._queue[i] for i in range(self._next_batch_size())]
         try:
             await self._copy(batch)
             self._metrics.count("batches_written")
