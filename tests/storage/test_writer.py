@@ -12,7 +12,6 @@ from collector.metrics import Metrics
 from collector.storage.db import create_pool
 from collector.storage.writer import HitWriter
 from collector.tracking.hit import Hit
-
 from tests.support import CONSENT, request, running_app, settings_for
 
 
