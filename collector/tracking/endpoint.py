@@ -1,7 +1,8 @@
 """HTTP handlers for Matomo's tracking API: pixel GET, form POST, bulk JSON POST. Thin.
 
-Order for every call: truncate the IP (P2) -> consent gate (P1) -> session (P3) -> per
-request: parse, enrich -> offer to the writer's queue -> answer. Nothing here awaits the
+Order for every call: room in the writer's queue, else 503 (before any parsing) -> decode
+the query or body -> truncate the IP (P2) -> consent gate (P1) -> session (P3) -> per
+request: validate, enrich -> offer to the writer's queue -> answer. Nothing here awaits the
 database. Without consent the answer is the same as with it, and nothing is kept.
 """
 
@@ -86,8 +87,6 @@ async def track(request: web.Request, batch: list[dict[str, str]], *, bulk: bool
     if drop is not None:
         metrics.count("hits_dropped", drop.reason, len(batch))
         return _answer(first, 0 if bulk else None)
-    if not app[WRITER].has_room(len(batch)):
-        return _queue_full(metrics, len(batch))
 
     session_id = session_from_cookie(cookies.get(SESSION_COOKIE))
     ctx = HitContext(
@@ -127,6 +126,14 @@ async def track(request: web.Request, batch: list[dict[str, str]], *, bulk: bool
     return response
 
 
+def _refuse_if_full(request: web.Request, hits: int) -> web.Response | None:
+    """503 when the queue cannot take `hits` now. Asked before a request is parsed, so that
+    under overload the CPU goes to writing, not to hits that would be refused anyway."""
+    if request.app[WRITER].has_room(hits):
+        return None
+    return _queue_full(request.app[METRICS], hits)
+
+
 def _queue_full(metrics: Metrics, hits: int) -> web.Response:
     metrics.count("hits_refused_full", amount=hits)
     return web.Response(
@@ -157,6 +164,8 @@ def _query_string(request: web.Request) -> str:
 
 
 async def pixel(request: web.Request) -> web.Response:
+    if (full := _refuse_if_full(request, 1)) is not None:
+        return full
     params = parse_query(_query_string(request))
     if isinstance(params, Reject):
         return _reject(params)
@@ -175,12 +184,14 @@ async def post(request: web.Request) -> web.Response:
         if isinstance(bulk, Reject):
             return _reject(bulk)
         items, token = bulk
-        if not request.app[WRITER].has_room(len(items)):  # before parsing 100 query strings
-            return _queue_full(request.app[METRICS], len(items))
+        if (full := _refuse_if_full(request, len(items))) is not None:
+            return full
         batch = _bulk_params(items, token)
         if isinstance(batch, Reject):
             return _reject(batch)
         return await track(request, batch, bulk=True)
+    if (full := _refuse_if_full(request, 1)) is not None:
+        return full
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
