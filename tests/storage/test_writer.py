@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import orjson
@@ -12,17 +14,23 @@ from collector.metrics import Metrics
 from collector.storage.db import create_pool
 from collector.storage.writer import HitWriter
 from collector.tracking.hit import Hit
-from tests.support import CONSENT, request, running_app, settings_for
+from tests.support import CONSENT, Running, request, running_app, settings_for
+
+
+@contextlib.asynccontextmanager
+async def _queue_of_three(database_url: str) -> AsyncIterator[Running]:
+    """An app whose queue takes 3 hits and whose writer waits a minute, so the queue fills."""
+    settings = settings_for(database_url, queue_size=3, batch_size=1000, flush_interval_ms=60_000)
+    async with running_app(settings) as srv:
+        srv.domain = f"q-{secrets.token_hex(3)}.example"
+        srv.site_id = await srv.add_site("q", srv.domain)
+        yield srv
 
 
 async def test_full_queue_answers_503_with_retry_after_and_keeps_what_it_accepted(
     database_url: str,
 ) -> None:
-    # A writer that waits a minute before writing, so the queue fills.
-    settings = settings_for(database_url, queue_size=3, batch_size=1000, flush_interval_ms=60_000)
-    async with running_app(settings) as srv:
-        srv.domain = f"q-{secrets.token_hex(3)}.example"
-        srv.site_id = await srv.add_site("q", srv.domain)
+    async with _queue_of_three(database_url) as srv:
         statuses = []
         for i in range(5):
             status, headers, _ = await srv.get(
@@ -39,10 +47,7 @@ async def test_full_queue_answers_503_with_retry_after_and_keeps_what_it_accepte
 async def test_a_bulk_the_queue_cannot_take_whole_is_refused_before_any_hit_is_parsed(
     database_url: str,
 ) -> None:
-    settings = settings_for(database_url, queue_size=3, batch_size=1000, flush_interval_ms=60_000)
-    async with running_app(settings) as srv:
-        srv.domain = f"q-{secrets.token_hex(3)}.example"
-        srv.site_id = await srv.add_site("q", srv.domain)
+    async with _queue_of_three(database_url) as srv:
         for i in range(2):
             await srv.get("/matomo.php", srv.hit_params(action_name=f"hit {i}"), cookies=CONSENT)
         one = f"?idsite={srv.site_id}&rec=1&url=https://{srv.domain}/&action_name=bulk"
