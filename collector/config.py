@@ -67,7 +67,7 @@ class Settings:
         default=50_000, metadata=_env("QUEUE_SIZE", "hits held in memory before 503")
     )
     batch_size: int = field(
-        default=1000, metadata=_env("BATCH_SIZE", "hits per COPY (up to 5x while behind)")
+        default=250, metadata=_env("BATCH_SIZE", "hits per COPY (up to 20x while behind)")
     )
     flush_interval_ms: int = field(
         default=200, metadata=_env("FLUSH_INTERVAL_MS", "longest a hit waits before COPY")

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 _TS = COLUMNS.index("ts")
 _CONNECT_TIMEOUT = 5.0  # a black-holed database host must not stall the writer for minutes
 _MAX_BACKOFF = 5.0
-_CATCH_UP = 5  # largest COPY, in batches, while the writer is behind
+_CATCH_UP = 20  # largest COPY, in batches, while the writer is behind
 _TRANSIENT = (
     OSError,
     asyncio.TimeoutError,

@@ -110,17 +110,17 @@ async def test_a_writer_behind_takes_larger_batches_and_catches_up(database_url:
     now = datetime.now(UTC)
     hits = [
         Hit(site_id, now, uuid.uuid4(), False, "pageview", f"https://x.example/{i}")
-        for i in range(115)
+        for i in range(215)
     ]
     writer = HitWriter(pool, metrics, capacity=1000, batch_size=10, flush_interval=60)
     try:
-        assert writer.offer(hits)  # queued before the writer runs: it starts 11 batches behind
+        assert writer.offer(hits)  # queued before the writer runs: it starts 21 batches behind
         writer.start()
         await writer.flush()
         await writer.close()
         stored = await pool.fetchval("SELECT count(*) FROM hits WHERE site_id = $1", site_id)
     finally:
         await pool.close()
-    assert stored == 115
-    # 115 queued -> 50 (5 batches at once), 65 -> 50, 15 -> 10, 5 -> 5: four COPYs, not twelve
-    assert metrics.value("batches_written") == 4
+    assert stored == 215
+    # 215 queued -> 200 (20 batches at once), 15 -> 10, 5 -> 5: three COPYs, not 22
+    assert metrics.value("batches_written") == 3
