@@ -87,7 +87,7 @@ def clear_session_cookie(secure: bool) -> list[str]:
 def receipt_ids(cookies: Mapping[str, str]) -> list[uuid.UUID]:
     """The receipt ids the visitor holds (ours only: `mtm_consent` holds a timestamp)."""
     ids = (session_from_cookie(cookies.get(name)) for name in (CONSENT_COOKIE, OPTOUT_COOKIE))
-    return [i for i in ids if i is not None]
+    return [uuid.UUID(hex=i) for i in ids if i is not None]
 
 
 def peer_is_trusted(request: web.Request, settings: Settings) -> bool:

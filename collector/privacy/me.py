@@ -61,7 +61,7 @@ async def export(request: web.Request) -> web.Response:
     response = _json(
         {
             "about": ABOUT,
-            "session": session_id.hex if session_id else None,
+            "session": session_id,
             "hits": hits,
             "receipts": [r.as_json() for r in receipts],
         }

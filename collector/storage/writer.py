@@ -27,7 +27,7 @@ import asyncpg
 from collector.metrics import Metrics
 from collector.storage.partitions import ensure_partition
 from collector.storage.spill import Record, SpillFile, encode_record, orphans
-from collector.tracking.hit import COLUMNS, Hit
+from collector.tracking.hit import COLUMNS, Hit, to_record
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +101,11 @@ class HitWriter:
 
     def offer(self, hits: Sequence[Hit]) -> bool:
         """Take all of `hits` or none; False when that would pass the queue's bound."""
-        if not self.has_room(len(hits)):
+        n = len(hits)
+        if self._closing or len(self._queue) + n > self._capacity:  # has_room, inlined
             return False
-        self._queue.extend(h.record() for h in hits)
-        self._offered += len(hits)
+        self._queue.extend(map(to_record, hits))
+        self._offered += n
         if len(self._queue) >= self._batch_size:
             self._wake.set()
         return True

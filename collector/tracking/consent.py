@@ -30,9 +30,12 @@ def parse_cookies(header: str | None) -> dict[str, str]:
 
 
 def has_consent(cookies: Mapping[str, str], names: tuple[str, ...]) -> bool:
-    if cookies.get(OPTOUT_COOKIE, "").lower() not in _REFUSALS:
+    if OPTOUT_COOKIE in cookies and cookies[OPTOUT_COOKIE].lower() not in _REFUSALS:
         return False
-    return any(cookies.get(name, "").lower() not in _REFUSALS for name in names)
+    for name in names:  # a loop, not any(<generator>): this runs for every hit
+        if name in cookies and cookies[name].lower() not in _REFUSALS:
+            return True
+    return False
 
 
 def refuses_by_signal(headers: Mapping[str, str], signals: tuple[str, ...]) -> bool:

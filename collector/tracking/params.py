@@ -11,7 +11,6 @@ import functools
 import hmac
 import math
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -60,11 +59,11 @@ class Site:
         return host in self.domains or host.endswith(self._subdomain_suffixes)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs a microsecond per hit
 class HitContext:
     """What the request adds to its parameters; the IP is already truncated."""
 
-    session_id: uuid.UUID
+    session_id: str
     new_session: bool
     ip_prefix: str | None
     user_agent: str

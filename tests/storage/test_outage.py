@@ -129,7 +129,7 @@ def _records(site_id: int, domain: str, n: int) -> list[tuple[object, ...]]:
         Hit(
             site_id=site_id,
             ts=now,
-            session_id=uuid.uuid4(),
+            session_id=uuid.uuid4().hex,
             new_visit=False,
             action="pageview",
             url=f"https://{domain}/r{i}",

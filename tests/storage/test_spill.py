@@ -26,7 +26,7 @@ def _record(i: int) -> tuple[object, ...]:
     return Hit(
         site_id=1,
         ts=datetime(2026, 11, 20, 12, 0, i, 123456, tzinfo=UTC),
-        session_id=uuid.uuid4(),
+        session_id=uuid.uuid4().hex,
         new_visit=i % 2 == 0,
         action="event",
         url=f"https://example.org/ü/{i}",
