@@ -84,8 +84,14 @@ def test_escaped_bytes_are_refused_unless_they_are_utf8_without_nul(raw: bytes) 
         return
     if "\0" in text:
         assert result == Reject(400, "NUL byte in parameters")
-    elif "\ufffd" not in text:  # a real U+FFFD is refused too: it is how bad bytes look
+    else:  # a U+FFFD that was sent (not made by decoding bad bytes) is kept
         assert result == {"v": text}
+
+
+def test_a_sent_replacement_character_is_kept_and_a_made_one_refused() -> None:
+    assert parse_query("t=Stra%EF%BF%BDe") == {"t": "Stra\ufffde"}
+    assert parse_query("t=Stra\ufffde") == {"t": "Stra\ufffde"}
+    assert parse_query("t=%EF%BF%BD&u=%FF") == Reject(400, "parameters are not valid UTF-8")
 
 
 numbers = st.one_of(
