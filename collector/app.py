@@ -146,7 +146,7 @@ def create_app(
         RateLimiter(settings.rate_limit, settings.rate_limit_burst) if settings.rate_limit else None
     )
     app.cleanup_ctx.extend([_database, _sites, _writer, _scheduler])
-    app.on_startup.append(_warm)
+    app.on_startup.extend([_warm, endpoint.bind])
     for path in sorted(cors.TRACKING_PATHS):
         app.router.add_get(path, cors.with_cors(endpoint.pixel))
         app.router.add_post(path, cors.with_cors(endpoint.post))

@@ -17,6 +17,7 @@ from collector.storage.writer import HitWriter
 from collector.tracking.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
+    from collector.tracking.endpoint import Tracking
     from collector.tracking.script import Script
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -28,3 +29,4 @@ WRITER = web.AppKey("writer", HitWriter)
 TRACKER_SCRIPT: web.AppKey[Script] = web.AppKey("tracker_script")
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 RATE_LIMITER: web.AppKey[RateLimiter | None] = web.AppKey("rate_limiter")
+TRACKING: web.AppKey[Tracking] = web.AppKey("tracking")

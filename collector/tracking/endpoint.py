@@ -10,26 +10,50 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from collector.appkeys import CLOCK, METRICS, RATE_LIMITER, SETTINGS, SITES, WRITER
+from collector.appkeys import CLOCK, METRICS, RATE_LIMITER, SETTINGS, SITES, TRACKING, WRITER
+from collector.config import Settings
 from collector.metrics import Metrics
+from collector.storage.writer import HitWriter
 from collector.tracking.anonymise import anonymise_ip, client_address
 from collector.tracking.consent import gate, parse_cookies
 from collector.tracking.hit import Drop, Hit
-from collector.tracking.params import HitContext, Reject, parse_query
+from collector.tracking.params import HitContext, Reject, Site, parse_query
 from collector.tracking.pipeline import process_hit
+from collector.tracking.ratelimit import RateLimiter
 from collector.tracking.session import (
     SESSION_COOKIE,
     new_session,
     session_cookie_header,
     session_from_cookie,
 )
+
+
+@dataclass(slots=True)
+class Tracking:
+    """What the hit path uses, looked up once at start-up rather than app[...] per use."""
+
+    settings: Settings
+    metrics: Metrics
+    writer: HitWriter
+    find_site: Callable[[int], Site | None]
+    clock: Callable[[], datetime]
+    limiter: RateLimiter | None
+
+
+async def bind(app: web.Application) -> None:
+    """on_startup, after the cleanup contexts have made the writer and the site registry."""
+    app[TRACKING] = Tracking(
+        app[SETTINGS], app[METRICS], app[WRITER], app[SITES].get, app[CLOCK], app[RATE_LIMITER]
+    )
+
 
 GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 NO_STORE = "no-store"
@@ -70,15 +94,16 @@ def _is_https(request: web.Request, peer_trusted: bool) -> bool:
     return request.secure
 
 
-async def track(request: web.Request, batch: list[dict[str, str]], *, bulk: bool) -> web.Response:
-    app = request.app
-    settings, metrics = app[SETTINGS], app[METRICS]
+async def track(
+    request: web.Request, t: Tracking, batch: list[dict[str, str]], *, bulk: bool
+) -> web.Response:
+    settings, metrics = t.settings, t.metrics
     headers = request.headers
     peer = _peer(request)
     full = client_address(peer, headers, settings.trusted_proxies)
     ip_prefix = anonymise_ip(full, settings.ip_mask_level)  # P2: first, before anything else
     peer_trusted = full != peer
-    if (limited := _rate_limited(app, ip_prefix, len(batch))) is not None:
+    if t.limiter is not None and (limited := _rate_limited(t, ip_prefix, len(batch))):
         return limited
 
     first = batch[0] if batch else {}
@@ -95,14 +120,14 @@ async def track(request: web.Request, batch: list[dict[str, str]], *, bulk: bool
         ip_prefix=ip_prefix,
         user_agent=headers.get("User-Agent", ""),
         accept_language=headers.get("Accept-Language"),
-        now=app[CLOCK](),
+        now=t.clock(),
     )
     hits: list[Hit] = []
     for index, params in enumerate(batch):
         result = process_hit(
             params,
             ctx,
-            app[SITES].get,
+            t.find_site,
             api_token=settings.api_token,
             retention_days=settings.retention_days,
         )
@@ -115,7 +140,7 @@ async def track(request: web.Request, batch: list[dict[str, str]], *, bulk: bool
         else:
             hits.append(result)
 
-    if hits and not app[WRITER].offer(hits):
+    if hits and not t.writer.offer(hits):
         return _queue_full(metrics, len(hits))
     metrics.count("hits_accepted", amount=len(hits))
     response = _answer(first, len(hits) if bulk else None)
@@ -126,12 +151,12 @@ async def track(request: web.Request, batch: list[dict[str, str]], *, bulk: bool
     return response
 
 
-def _refuse_if_full(request: web.Request, hits: int) -> web.Response | None:
+def _refuse_if_full(t: Tracking, hits: int) -> web.Response | None:
     """503 when the queue cannot take `hits` now. Asked before a request is parsed, so that
     under overload the CPU goes to writing, not to hits that would be refused anyway."""
-    if request.app[WRITER].has_room(hits):
+    if t.writer.has_room(hits):
         return None
-    return _queue_full(request.app[METRICS], hits)
+    return _queue_full(t.metrics, hits)
 
 
 def _queue_full(metrics: Metrics, hits: int) -> web.Response:
@@ -143,15 +168,13 @@ def _queue_full(metrics: Metrics, hits: int) -> web.Response:
     )
 
 
-def _rate_limited(app: web.Application, ip_prefix: str | None, hits: int) -> web.Response | None:
-    """429 when this request's IP prefix is over its rate (if a rate is set)."""
-    limiter = app[RATE_LIMITER]
-    if limiter is None:
-        return None
-    wait = limiter.take(ip_prefix or "", hits, app[CLOCK]().timestamp())
+def _rate_limited(t: Tracking, ip_prefix: str | None, hits: int) -> web.Response | None:
+    """429 when this request's IP prefix is over its rate (a rate is set)."""
+    assert t.limiter is not None
+    wait = t.limiter.take(ip_prefix or "", hits, t.clock().timestamp())
     if not wait:
         return None
-    app[METRICS].count("hits_rate_limited", amount=hits)
+    t.metrics.count("hits_rate_limited", amount=hits)
     return web.Response(
         status=429,
         text="too many requests from this network, retry later\n",
@@ -164,33 +187,34 @@ def _query_string(request: web.Request) -> str:
 
 
 async def pixel(request: web.Request) -> web.Response:
-    if (full := _refuse_if_full(request, 1)) is not None:
+    t = request.app[TRACKING]
+    if (full := _refuse_if_full(t, 1)) is not None:
         return full
     params = parse_query(_query_string(request))
     if isinstance(params, Reject):
         return _reject(params)
-    return await track(request, [params], bulk=False)
+    return await track(request, t, [params], bulk=False)
 
 
 async def post(request: web.Request) -> web.Response:
     """Form-encoded parameters, or Matomo's bulk JSON `{"requests": ["?idsite=…", …]}`."""
-    settings = request.app[SETTINGS]
+    t = request.app[TRACKING]
     body = await request.read()
     url_params = parse_query(_query_string(request))
     if isinstance(url_params, Reject):
         return _reject(url_params)
     if body.lstrip()[:1] == b"{":
-        bulk = _bulk(body, settings.bulk_max_requests)
+        bulk = _bulk(body, t.settings.bulk_max_requests)
         if isinstance(bulk, Reject):
             return _reject(bulk)
         items, token = bulk
-        if (full := _refuse_if_full(request, len(items))) is not None:
+        if (full := _refuse_if_full(t, len(items))) is not None:
             return full
         batch = _bulk_params(items, token)
         if isinstance(batch, Reject):
             return _reject(batch)
-        return await track(request, batch, bulk=True)
-    if (full := _refuse_if_full(request, 1)) is not None:
+        return await track(request, t, batch, bulk=True)
+    if (full := _refuse_if_full(t, 1)) is not None:
         return full
     try:
         text = body.decode("utf-8")
@@ -199,7 +223,7 @@ async def post(request: web.Request) -> web.Response:
     form = parse_query(text)
     if isinstance(form, Reject):
         return _reject(form)
-    return await track(request, [{**url_params, **form}], bulk=False)
+    return await track(request, t, [{**url_params, **form}], bulk=False)
 
 
 def _bulk(body: bytes, max_requests: int) -> tuple[list[object], object] | Reject:
