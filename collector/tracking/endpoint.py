@@ -103,7 +103,7 @@ async def track(
     full = client_address(peer, headers, settings.trusted_proxies)
     ip_prefix = anonymise_ip(full, settings.ip_mask_level)  # P2: first, before anything else
     peer_trusted = full != peer
-    if t.limiter is not None and (limited := _rate_limited(t, ip_prefix, len(batch))):
+    if t.limiter is not None and (limited := _rate_limited(t, ip_prefix, len(batch))) is not None:
         return limited
 
     first = batch[0] if batch else {}
