@@ -109,7 +109,7 @@ async def test_a_writer_behind_takes_larger_batches_and_catches_up(database_url:
     site_id = 900_000 + secrets.randbelow(90_000)
     now = datetime.now(UTC)
     hits = [
-        Hit(site_id, now, uuid.uuid4(), False, "pageview", f"https://x.example/{i}")
+        Hit(site_id, now, uuid.uuid4().hex, False, "pageview", f"https://x.example/{i}")
         for i in range(215)
     ]
     writer = HitWriter(pool, metrics, capacity=1000, batch_size=10, flush_interval=60)

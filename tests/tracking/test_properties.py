@@ -28,7 +28,7 @@ from collector.tracking.params import (
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 SITE = Site(1, "s", ("example.org",))
-CTX = HitContext(uuid.UUID(int=1), False, "198.51.0.0", "ua", "de-DE", NOW)
+CTX = HitContext(uuid.UUID(int=1).hex, False, "198.51.0.0", "ua", "de-DE", NOW)
 
 # Text that looks like what arrives: percent signs, plus, ampersands, non-ASCII, controls.
 junk = st.text(
@@ -158,7 +158,7 @@ def visits_model(hits: list[tuple[datetime, bool]]) -> int:
 
 
 async def _sql_visits(dsn: str, hits: list[tuple[datetime, bool]]) -> int:
-    session = uuid.uuid4()
+    session = uuid.uuid4().hex
     conn = await asyncpg.connect(dsn)
     try:
         await migrate(conn)  # when this test runs first or alone
