@@ -36,6 +36,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from collector import hit_path_compiled  # noqa: E402
 from collector.storage.embedded import EmbeddedPostgres  # noqa: E402
 
 DOMAIN = "bench.example"
@@ -352,6 +353,7 @@ def main() -> None:
         "workers": args.workers,
         "bulk": args.bulk,
         "pinned": bool(pin),
+        "compiled": hit_path_compiled(),  # the server imports the same modules as this script
         "collector_rps": round(ok_per_s(full), 1),
         "hits_per_s": round(ok_per_s(full) * per, 1),
     }

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
+from collector import hit_path_compiled
 from collector.config import ConfigError, Secret, Settings
 from collector.sites import add_site, list_sites
 from collector.storage.db import migrate
@@ -68,10 +69,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     with database_settings(settings) as ready:
         site_id = asyncio.run(_prepare_demo(ready)) if settings.embedded else None
         base = f"http://{args.host}:{args.port}"
-        print(
-            f"collector listening on {base}  (database: "
-            f"{'embedded, in ' + str(settings.data_dir) if settings.embedded else 'configured'})"
-        )
+        database = "embedded, in " + str(settings.data_dir) if settings.embedded else "configured"
+        hit_path = "compiled" if hit_path_compiled() else "python"
+        print(f"collector listening on {base}  (database: {database}; hit path: {hit_path})")
         if site_id is not None:
             print(
                 f"Demo site {site_id}. Paste into a page on localhost:\n{_snippet(base, site_id)}"
