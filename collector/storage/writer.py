@@ -102,7 +102,7 @@ class HitWriter:
     def offer(self, hits: Sequence[Hit]) -> bool:
         """Take all of `hits` or none; False when that would pass the queue's bound."""
         n = len(hits)
-        if self._closing or len(self._queue) + n > self._capacity:  # has_room, inlined
+        if not self.has_room(n):
             return False
         self._queue.extend(map(to_record, hits))
         self._offered += n
