@@ -1,7 +1,9 @@
 """Builds the aiohttp application: routes, and its resources in start-up order.
 
-Resources (one cleanup context each, torn down in reverse): database pool and migrations,
-the site registry, the hit writer. `create_app(settings)` does no I/O; running the app does.
+Resources (one cleanup context each, torn down in reverse): database pools and migrations,
+the site registry, the hit writer, the scheduler. `create_app(settings)` does no I/O;
+running the app does. Three pools, so that no report can take the connections the writer
+needs, and every report query has a statement timeout.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from collector.appkeys import (
     METRICS,
     POOL,
     RATE_LIMITER,
+    REPORT_POOL,
     SCHEDULER,
     SETTINGS,
     SITES,
+    WRITE_POOL,
     WRITER,
 )
 from collector.config import Settings
@@ -30,17 +34,18 @@ from collector.metrics import Metrics
 from collector.privacy import me, page, switch
 from collector.reports import api as reports_api
 from collector.reports import dashboard, openapi
+from collector.retention.horizon import raw_gone_before
+from collector.retention.purge import HOURS_AHEAD
 from collector.retention.scheduler import Scheduler
 from collector.sites import SiteRegistry
-from collector.storage.db import create_pool, migrate
-from collector.storage.partitions import ensure_partitions
+from collector.storage.db import REPORT_TIMEOUT, WRITE_TIMEOUT, create_pool, migrate
+from collector.storage.partitions import ensure_partitions, hour_of
 from collector.storage.writer import HitWriter
 from collector.tracking import cors, endpoint, script
 from collector.tracking.enrich import parse_agent
 from collector.tracking.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
-PARTITIONS_AHEAD = 3
 READY_TIMEOUT = 2.0
 # aiohttp's HTTP parser limits (README, "Limits"). The request line holds the query string,
 # which may be 16 KiB (params.LIMITS): allow that plus a path, so our 414 speaks, not the parser.
@@ -63,10 +68,17 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     pool = await create_pool(settings.database_url)
     async with pool.acquire() as conn:
         await migrate(conn)
-        await ensure_partitions(conn, app[CLOCK]().date(), PARTITIONS_AHEAD)
+        await ensure_partitions(conn, app[CLOCK](), HOURS_AHEAD)
     app[POOL] = pool
+    app[WRITE_POOL] = await create_pool(
+        settings.database_url, max_size=2, statement_timeout=WRITE_TIMEOUT
+    )
+    app[REPORT_POOL] = await create_pool(
+        settings.database_url, max_size=4, statement_timeout=REPORT_TIMEOUT
+    )
     yield
-    await pool.close()
+    for each in (app[REPORT_POOL], app[WRITE_POOL], pool):
+        await each.close()
 
 
 async def _sites(app: web.Application) -> AsyncIterator[None]:
@@ -79,8 +91,9 @@ async def _sites(app: web.Application) -> AsyncIterator[None]:
 
 async def _writer(app: web.Application) -> AsyncIterator[None]:
     s = app[SETTINGS]
+    clock = app[CLOCK]
     writer = HitWriter(
-        app[POOL],
+        app[WRITE_POOL],
         app[METRICS],
         capacity=s.queue_size,
         batch_size=s.batch_size,
@@ -88,6 +101,7 @@ async def _writer(app: web.Application) -> AsyncIterator[None]:
         spill_dir=s.data_dir / "spill",
         spill_max_bytes=s.spill_max_bytes,
         spill_interval=s.spill_interval_ms / 1000,
+        storable_from=lambda: hour_of(raw_gone_before(clock(), s.retention_days)),
     )
     writer.start()
     app[WRITER] = writer
@@ -104,9 +118,9 @@ async def _warm(app: web.Application) -> None:
 
 
 async def _scheduler(app: web.Application) -> AsyncIterator[None]:
-    # After the writer: retention jobs run on start (partitions ahead, expired days rolled
-    # up and dropped), then daily; on shutdown a running job is cancelled before the pool
-    # closes (its open day rolls back).
+    # After the writer: the jobs run on start (roll-up, expired hours dropped, partitions
+    # ahead), then on their triggers; on shutdown a running job is cancelled before the pool
+    # closes (its open transaction rolls back).
     scheduler = Scheduler(app[POOL], app[SETTINGS], app[CLOCK])
     scheduler.start()
     app[SCHEDULER] = scheduler
@@ -164,6 +178,7 @@ def create_app(
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/reports", reports_api.report_list)
     app.router.add_get("/api/reports/{name}", reports_api.report)
+    app.router.add_get("/api/live", reports_api.live)
     app.router.add_get("/api/openapi.json", openapi.openapi)
     app.router.add_get("/dashboard", dashboard.dashboard)
     app.router.add_post("/dashboard/login", dashboard.login)

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
 METRICS = web.AppKey("metrics", Metrics)
-POOL = web.AppKey("pool", asyncpg.Pool)
+POOL = web.AppKey("pool", asyncpg.Pool)  # sites, jobs, privacy endpoints, readiness
+WRITE_POOL = web.AppKey("write_pool", asyncpg.Pool)  # the hit writer's own
+REPORT_POOL = web.AppKey("report_pool", asyncpg.Pool)  # reports, dashboard, live
 SITES = web.AppKey("sites", SiteRegistry)
 WRITER = web.AppKey("writer", HitWriter)
 TRACKER_SCRIPT: web.AppKey[Script] = web.AppKey("tracker_script")

@@ -15,7 +15,7 @@ import asyncpg
 
 from collector import hit_path_compiled
 from collector.config import ConfigError, Secret, Settings
-from collector.sites import add_site, list_sites
+from collector.sites import add_site, list_sites, set_site
 from collector.storage.db import migrate
 from collector.storage.embedded import EmbeddedPostgres
 
@@ -60,7 +60,7 @@ async def _prepare_demo(settings: Settings) -> int:
         sites = await list_sites(conn)
         if sites:
             return sites[0].site_id
-        return await add_site(conn, "Demo", ["localhost", "127.0.0.1"])
+        return await add_site(conn, "Demo", ["localhost", "127.0.0.1"], settings.timezone)
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -100,10 +100,15 @@ def cmd_site(settings: Settings, args: argparse.Namespace) -> int:
     async def go(s: Settings) -> int:
         async with connect(s) as conn:
             if args.site_command == "add":
-                print(await add_site(conn, args.name, args.domain))
+                print(await add_site(conn, args.name, args.domain, args.timezone or s.timezone))
+            elif args.site_command == "set":
+                site = await set_site(
+                    conn, args.id, name=args.name, domains=args.domain, timezone=args.timezone
+                )
+                print(f"{site.site_id}\t{site.name}\t{','.join(site.domains)}\t{site.timezone}")
             else:
                 for site in await list_sites(conn):
-                    print(f"{site.site_id}\t{site.name}\t{','.join(site.domains)}")
+                    print(f"{site.site_id}\t{site.name}\t{','.join(site.domains)}\t{site.timezone}")
         return 0
 
     with database_settings(settings) as ready:
@@ -129,8 +134,9 @@ def _limit(text: str) -> int:
 
 
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
-    from collector.reports.period import check_period
+    from collector.reports.period import check_period, local_today, resolve_period
     from collector.reports.runner import format_rows, report_names, run_report
+    from collector.retention.scheduler import roll_up_now
 
     if args.list or not args.name:
         print("\n".join(report_names()))
@@ -141,15 +147,19 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     if args.site is None:
         print("--site is required", file=sys.stderr)
         return 2
-    today = datetime.now(UTC).date()
-    last = args.to or today
-    first = args.from_ or last - timedelta(days=settings.retention_days - 1)
-    check_period(first, last)  # a ValueError: main() prints it and exits 2
+    if args.from_ and args.to:
+        check_period(args.from_, args.to)  # a ValueError: main() prints it and exits 2
 
     async def go(s: Settings) -> str:
         async with connect(s) as conn:
-            if not await conn.fetchval("SELECT 1 FROM sites WHERE site_id = $1", args.site):
+            site = next((x for x in await list_sites(conn) if x.site_id == args.site), None)
+            if site is None:
                 raise ValueError(f"unknown site {args.site}; see: collector site list")
+            now = datetime.now(UTC)
+            await roll_up_now(conn, s, now)  # what arrived since a collector last did
+            first, last = resolve_period(
+                args.from_, args.to, local_today(now, site.timezone), s.retention_days
+            )
             rows = await run_report(conn, args.name, args.site, first, last, args.limit)
         return format_rows(rows, args.format)
 
@@ -208,11 +218,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="apply sql/migrations").set_defaults(func=cmd_migrate)
 
-    site = sub.add_parser("site", help="add or list sites")
+    site = sub.add_parser("site", help="add, change or list sites")
     site_sub = site.add_subparsers(dest="site_command", required=True)
     add = site_sub.add_parser("add")
     add.add_argument("--name", required=True)
     add.add_argument("--domain", action="append", required=True)
+    add.add_argument("--timezone", help="IANA zone, e.g. Europe/Berlin (COLLECTOR_TIMEZONE)")
+    change = site_sub.add_parser("set", help="change a site (a new zone applies from now on)")
+    change.add_argument("id", type=int)
+    change.add_argument("--name")
+    change.add_argument("--domain", action="append", help="replaces all domains")
+    change.add_argument("--timezone")
     site_sub.add_parser("list")
     site.set_defaults(func=cmd_site)
 

@@ -117,6 +117,9 @@ class Settings:
     rate_limit_burst: int = field(
         default=200, metadata=_env("RATE_LIMIT_BURST", "hits an IP prefix may send at once")
     )
+    timezone: str = field(
+        default="UTC", metadata=_env("TIMEZONE", "time zone of a site added without --timezone")
+    )
 
     def __post_init__(self) -> None:
         _check(self.ip_mask_level in (1, 2, 3), "IP_MASK_LEVEL", "must be 1, 2 or 3")
@@ -140,6 +143,7 @@ class Settings:
         _check(self.spill_interval_ms >= 1, "SPILL_INTERVAL_MS", "must be >= 1")
         _check(self.rate_limit >= 0, "RATE_LIMIT", "must be >= 0 (0: off)")
         _check(self.rate_limit_burst >= 1, "RATE_LIMIT_BURST", "must be >= 1")
+        _check(_is_timezone(self.timezone), "TIMEZONE", "must be an IANA time zone, e.g. UTC")
 
     @property
     def embedded(self) -> bool:
@@ -171,6 +175,16 @@ class Settings:
 def _check(ok: bool, name: str, why: str) -> None:
     if not ok:
         raise ConfigError(f"COLLECTOR_{name}: {why}")
+
+
+def _is_timezone(name: str) -> bool:
+    from collector.sites import check_timezone  # the same rule as `site add --timezone`
+
+    try:
+        check_timezone(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _int(value: Any) -> int:
@@ -217,6 +231,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "retention_time": lambda v: str(v).strip(),
     "cookie_domain": _cookie_domain,
     "policy_version": lambda v: str(v).strip(),
+    "timezone": lambda v: str(v).strip(),
 }
 
 

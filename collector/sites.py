@@ -1,7 +1,10 @@
-"""Sites: which ids exist and which domains each may be tracked on.
+"""Sites: which ids exist, which domains each may be tracked on, and its time zone.
 
 The hit path never waits on the database, so running collectors hold all sites in memory
-(`SiteRegistry`) and reload them on a NOTIFY from `add_site` and on a timer as a fallback.
+(`SiteRegistry`) and reload them on a NOTIFY from `add_site` / `set_site` and on a timer as a
+fallback. A site's zone has a history (`site_zones`): a visit is cut into days and hours in
+the zone the site had when the visit started, so changing it takes effect from then on and
+days already counted keep their cut (docs/aggregates.md).
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ import asyncio
 import contextlib
 import logging
 import re
+import zoneinfo
 from collections.abc import Sequence
+from datetime import datetime
 
 import asyncpg
 
@@ -20,6 +25,9 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "collector_sites"
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_CURRENT_ZONE = (
+    "(SELECT z.timezone FROM site_zones z WHERE z.site_id = s.site_id AND z.until = 'infinity')"
+)
 
 
 def normalise_domain(raw: str) -> str:
@@ -35,20 +43,100 @@ def normalise_domain(raw: str) -> str:
     return host
 
 
-async def add_site(conn: asyncpg.Connection, name: str, domains: Sequence[str]) -> int:
+def check_timezone(name: str) -> str:
+    """`name` when it is an IANA time zone ("Europe/Berlin", "UTC"), else ValueError."""
+    name = name.strip()
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"not an IANA time zone: {name!r} (e.g. Europe/Berlin)") from None
+    return name
+
+
+async def _known_to_database(conn: asyncpg.Connection, timezone: str) -> None:
+    # The roll-up cuts days in SQL: the server's own zone database must know the name too.
+    if not await conn.fetchval(
+        "SELECT EXISTS (SELECT FROM pg_timezone_names WHERE name = $1)", timezone
+    ):
+        raise ValueError(f"PostgreSQL does not know the time zone {timezone!r}")
+
+
+def _clean_domains(domains: Sequence[str]) -> list[str]:
     clean = sorted({normalise_domain(d) for d in domains})
     if not clean:
         raise ValueError("a site needs at least one --domain")
-    site_id: int = await conn.fetchval(
-        "INSERT INTO sites (name, domains) VALUES ($1, $2) RETURNING site_id", name, clean
-    )
-    await conn.execute(f"NOTIFY {CHANNEL}")
+    return clean
+
+
+async def add_site(
+    conn: asyncpg.Connection, name: str, domains: Sequence[str], timezone: str = "UTC"
+) -> int:
+    clean = _clean_domains(domains)
+    timezone = check_timezone(timezone)
+    await _known_to_database(conn, timezone)
+    async with conn.transaction():
+        site_id: int = await conn.fetchval(
+            "INSERT INTO sites (name, domains) VALUES ($1, $2) RETURNING site_id", name, clean
+        )
+        await conn.execute(
+            "INSERT INTO site_zones (site_id, since, timezone) VALUES ($1, '-infinity', $2)",
+            site_id,
+            timezone,
+        )
+        await conn.execute(f"NOTIFY {CHANNEL}")
     return site_id
 
 
+async def set_site(
+    conn: asyncpg.Connection,
+    site_id: int,
+    *,
+    name: str | None = None,
+    domains: Sequence[str] | None = None,
+    timezone: str | None = None,
+    now: datetime | None = None,
+) -> Site:
+    """Change a site; a new zone applies to visits that start from `now` on (default: the
+    database's now)."""
+    async with conn.transaction():
+        if not await conn.fetchval("SELECT EXISTS (SELECT FROM sites WHERE site_id = $1)", site_id):
+            raise ValueError(f"unknown site {site_id}; see: collector site list")
+        if name is not None:
+            await conn.execute("UPDATE sites SET name = $2 WHERE site_id = $1", site_id, name)
+        if domains is not None:
+            await conn.execute(
+                "UPDATE sites SET domains = $2 WHERE site_id = $1", site_id, _clean_domains(domains)
+            )
+        if timezone is not None:
+            timezone = check_timezone(timezone)
+            await _known_to_database(conn, timezone)
+            current = await conn.fetchval(
+                "SELECT timezone FROM site_zones WHERE site_id = $1 AND until = 'infinity'",
+                site_id,
+            )
+            if current != timezone:
+                since = now or await conn.fetchval("SELECT now()")
+                await conn.execute(
+                    "UPDATE site_zones SET until = $2 WHERE site_id = $1 AND until = 'infinity'",
+                    site_id,
+                    since,
+                )
+                await conn.execute(
+                    "INSERT INTO site_zones (site_id, since, timezone) VALUES ($1, $2, $3)",
+                    site_id,
+                    since,
+                    timezone,
+                )
+        await conn.execute(f"NOTIFY {CHANNEL}")
+    [site] = [s for s in await list_sites(conn) if s.site_id == site_id]
+    return site
+
+
 async def list_sites(conn: asyncpg.Connection) -> list[Site]:
-    rows = await conn.fetch("SELECT site_id, name, domains FROM sites ORDER BY site_id")
-    return [Site(r["site_id"], r["name"], tuple(r["domains"])) for r in rows]
+    rows = await conn.fetch(
+        f"SELECT site_id, name, domains, {_CURRENT_ZONE} AS timezone FROM sites s ORDER BY site_id"
+    )
+    return [Site(r["site_id"], r["name"], tuple(r["domains"]), r["timezone"]) for r in rows]
 
 
 class SiteRegistry:

@@ -23,6 +23,7 @@ from yarl import URL
 from collector.app import AccessLogger, create_app
 from collector.appkeys import POOL, SITES, WRITER
 from collector.config import Secret, Settings
+from collector.retention.rollup import RollUp, roll_up
 from collector.sites import add_site
 from collector.storage.embedded import EmbeddedPostgres
 
@@ -52,6 +53,20 @@ def fresh_database() -> Iterator[str]:
         yield _with_database(url, name)
     finally:
         asyncio.run(_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextlib.asynccontextmanager
+async def database_beside(url: str) -> AsyncIterator[str]:
+    """A new, empty database on the server of `url` (embedded or not), dropped afterwards:
+    for tests whose clock is not today's, or that need the roll-up to themselves. The
+    roll-up's state and the hourly partitions are per database; a collector running on
+    another clock would roll up and drop what such a test writes."""
+    name = f"collector_own_{secrets.token_hex(4)}"
+    await _admin(url, f'CREATE DATABASE "{name}"')
+    try:
+        yield _with_database(url, name)
+    finally:
+        await _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _with_database(url: str, name: str) -> str:
@@ -105,9 +120,20 @@ class Running:
     async def flush(self) -> None:
         await self.app[WRITER].flush()
 
-    async def add_site(self, name: str, *domains: str) -> int:
+    async def roll_up(self) -> RollUp:
+        """Write what the app holds, then roll up every hit written so far (up to this very
+        moment: the flush returned, so every COPY has committed). The scheduler does this
+        every 15 s; tests do not wait for it."""
+        await self.flush()
         async with self.pool.acquire() as conn:
-            site_id = await add_site(conn, name, list(domains))
+            until = await conn.fetchval("SELECT clock_timestamp()")
+            return await roll_up(
+                conn, self.clock(), self.settings.retention_days, arrived_until=until
+            )
+
+    async def add_site(self, name: str, *domains: str, timezone: str = "UTC") -> int:
+        async with self.pool.acquire() as conn:
+            site_id = await add_site(conn, name, list(domains), timezone)
         await self.app[SITES].load()
         return site_id
 

@@ -58,7 +58,7 @@ def test_site_add_prints_the_id_and_site_list_shows_it(env: dict[str, str]) -> N
         )
     )
     listing = collector("site", "list", env=env)
-    assert f"{site_id}\tCity\tcity.example,www.city.example" in listing.splitlines()
+    assert f"{site_id}\tCity\tcity.example,www.city.example\tUTC" in listing.splitlines()
 
 
 def test_migrate_is_idempotent(env: dict[str, str]) -> None:
@@ -124,6 +124,23 @@ def _count(dsn: str, site_id: int) -> int:
     return asyncio.run(go())
 
 
+def _wait_settled(dsn: str) -> None:
+    """Until every hit's arrival is more than a second in the past by the database's clock:
+    the roll-up reads up to there (sql/retention/arrived_until.sql)."""
+
+    async def go() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            while await conn.fetchval(  # noqa: ASYNC110 - a condition in the database
+                "SELECT max(arrival) > clock_timestamp() - interval '1 second' FROM hits"
+            ):
+                await asyncio.sleep(0.05)
+        finally:
+            await conn.close()
+
+    asyncio.run(go())
+
+
 def test_sigterm_flushes_every_accepted_hit_and_report_counts_them(env: dict[str, str]) -> None:
     # The writer would wait a minute: only the SIGTERM path can have written these hits.
     env = {
@@ -143,6 +160,7 @@ def test_sigterm_flushes_every_accepted_hit_and_report_counts_them(env: dict[str
     assert statuses == [200] * 50
     assert _count(env["COLLECTOR_DATABASE_URL"], site_id) == 50
     assert "198.51.100.200" not in out  # nothing printed the client's address
+    _wait_settled(env["COLLECTOR_DATABASE_URL"])  # `report` rolls up what arrived a second ago
     rows: Any = orjson.loads(
         collector("report", "summary", "--site", str(site_id), "--format", "json", env=env)
     )

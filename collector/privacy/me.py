@@ -10,18 +10,21 @@ flushed first, so an export or erasure includes a hit sent a moment before.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 import orjson
 from aiohttp import web
 
-from collector.appkeys import POOL, SETTINGS, SITES, WRITER
+from collector.appkeys import CLOCK, POOL, SETTINGS, SITES, WRITER
 from collector.privacy.cookies import clear_session_cookie, is_https, receipt_ids
 from collector.privacy.origin import is_allowed_origin
 from collector.privacy.queries import query
 from collector.privacy.receipts import find_receipts
 from collector.privacy.switch import NO_STORE, add_cors, own_hosts, refuse
+from collector.retention.rollup import retract_session
+from collector.retention.scheduler import hold_job_lock
 from collector.tracking.consent import parse_cookies
 from collector.tracking.session import SESSION_COOKIE, session_from_cookie
 
@@ -75,12 +78,21 @@ def _ident(name: str) -> str:
 
 
 async def erase_session(
-    conn: asyncpg.Connection, session_id: Any, site_ids: list[int]
+    conn: asyncpg.Connection,
+    session_id: Any,
+    site_ids: list[int],
+    *,
+    now: datetime,
+    retention_days: int,
 ) -> dict[str, int]:
-    """Delete the session's rows from every table that has a session_id; rows per table.
-    Table names come from the catalog (sql/privacy/session_tables.sql), never a request."""
+    """Subtract the session's visits from the aggregates, then delete its rows from every
+    table that has a session_id; rows per table. One transaction, under the roll-up's lock
+    (so no run is half-way through the same hits). Table names come from the catalog
+    (sql/privacy/session_tables.sql), never a request."""
     erased: dict[str, int] = {}
     async with conn.transaction():
+        await hold_job_lock(conn, "hits")
+        await retract_session(conn, now, retention_days, session_id, site_ids)
         for table in await conn.fetch(query("session_tables")):
             sql = f"DELETE FROM {_ident(table['table_name'])} WHERE session_id = $1"
             args: list[Any] = [session_id]
@@ -103,7 +115,13 @@ async def erase(request: web.Request) -> web.Response:
     if session_id:
         await app[WRITER].flush()
         async with app[POOL].acquire() as conn:
-            erased = await erase_session(conn, session_id, [s.site_id for s in sites])
+            erased = await erase_session(
+                conn,
+                session_id,
+                [s.site_id for s in sites],
+                now=app[CLOCK](),
+                retention_days=settings.retention_days,
+            )
         log.info("privacy=erased rows=%d", sum(erased.values()))
     response = _json({"erased": erased, "session": None})
     for cookie in clear_session_cookie(is_https(request, settings)):

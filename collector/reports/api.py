@@ -9,15 +9,22 @@ parameters; the report name only selects a file from the folder listing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import orjson
 from aiohttp import web
 
-from collector.appkeys import CLOCK, POOL, SETTINGS, SITES
-from collector.reports.period import ReportQuery, parse_report_query
+from collector.appkeys import CLOCK, REPORT_POOL, SETTINGS, SITES
+from collector.reports.period import ReportQuery, local_today, parse_report_query, parse_site
 from collector.reports.runner import report_names, run_report
+from collector.storage.sqlfile import bind, step
 from collector.tracking.params import token_valid
+
+LIVE_WINDOW = timedelta(minutes=30)
+LIVE_PAGES = 20
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -53,16 +60,27 @@ def report_query(request: web.Request) -> ReportQuery | web.Response:
     """The validated site, period and limit of a request, or the 4xx answer."""
     app = request.app
     try:
-        query = parse_report_query(request.query, app[CLOCK]().date(), app[SETTINGS].retention_days)
+        query = parse_report_query(request.query, site_today(app), app[SETTINGS].retention_days)
     except ValueError as exc:
         return error(400, str(exc))
-    if app[SITES].get(query.site_id) is None:
+    if query is None:
         return error(404, "unknown site")
     return query
 
 
+def site_today(app: web.Application) -> Callable[[int], date | None]:
+    """The local date of a site at the app's clock; None for an unknown site."""
+    now = app[CLOCK]()
+
+    def today_of(site_id: int) -> date | None:
+        site = app[SITES].get(site_id)
+        return local_today(now, site.timezone) if site else None
+
+    return today_of
+
+
 async def fetch_report(app: web.Application, name: str, query: ReportQuery) -> list[dict[str, Any]]:
-    async with app[POOL].acquire() as conn:
+    async with app[REPORT_POOL].acquire() as conn:
         return await run_report(conn, name, query.site_id, query.first, query.last, query.limit)
 
 
@@ -83,6 +101,39 @@ async def report(request: web.Request) -> web.Response:
         "to": query.last.isoformat(),
         "rows": rows,
     }
+    return web.Response(body=orjson.dumps(body), content_type="application/json", headers=NO_STORE)
+
+
+async def live_counters(conn: asyncpg.Connection, site_id: int, now: datetime) -> dict[str, Any]:
+    """Visitors, pageviews and actions of the last 30 minutes, and the pages visitors are on."""
+    params = {
+        "site": site_id,
+        "since": now - LIVE_WINDOW,
+        "until": now + timedelta(minutes=10),
+        "limit": LIVE_PAGES,
+    }
+    counts = await conn.fetchrow(*bind(step("live", "counters"), params))
+    pages = await conn.fetch(*bind(step("live", "pages"), params))
+    return {
+        "minutes": int(LIVE_WINDOW.total_seconds() // 60),
+        **dict(counts),
+        "pages": [dict(r) for r in pages],
+    }
+
+
+async def live(request: web.Request) -> web.Response:
+    """`GET /api/live?site=ID`: the last 30 minutes, read from the raw tail; no identifiers."""
+    if (refused := check_token(request)) is not None:
+        return refused
+    try:
+        site_id = parse_site(request.query.get("site"))
+    except ValueError as exc:
+        return error(400, str(exc))
+    app = request.app
+    if app[SITES].get(site_id) is None:
+        return error(404, "unknown site")
+    async with app[REPORT_POOL].acquire() as conn:
+        body = {"site": site_id, **await live_counters(conn, site_id, app[CLOCK]())}
     return web.Response(body=orjson.dumps(body), content_type="application/json", headers=NO_STORE)
 
 

@@ -18,8 +18,9 @@ from typing import Any
 
 from aiohttp import web
 
-from collector.appkeys import CLOCK, POOL, SETTINGS, SITES
+from collector.appkeys import CLOCK, REPORT_POOL, SETTINGS, SITES
 from collector.config import Settings
+from collector.reports.api import live_counters, site_today
 from collector.reports.markup import (
     CONTENT_SECURITY_POLICY,
     DashboardView,
@@ -27,7 +28,7 @@ from collector.reports.markup import (
     error_page,
     login_page,
 )
-from collector.reports.period import parse_report_query
+from collector.reports.period import local_today, parse_report_query
 from collector.reports.runner import run_report
 from collector.sites import list_sites
 from collector.tracking.params import token_valid
@@ -129,19 +130,22 @@ async def dashboard(request: web.Request) -> web.Response:
         return _disabled()
     if not _logged_in(request):
         return _html(login_page())
-    async with app[POOL].acquire() as conn:
+    async with app[REPORT_POOL].acquire() as conn:
         sites = await list_sites(conn)
     params = dict(request.query)
     if not params.get("site") and sites:
         params["site"] = str(sites[0].site_id)
     try:
-        query = parse_report_query(params, app[CLOCK]().date(), settings.retention_days)
+        query = parse_report_query(params, site_today(app), settings.retention_days)
     except ValueError as exc:
         return _html(error_page(str(exc)), status=400)
-    if app[SITES].get(query.site_id) is None:
+    if query is None:
         return _html(error_page("unknown site"), status=404)
+    site = app[SITES].get(query.site_id)
+    assert site is not None  # parse_report_query found it
     hourly = query.first == query.last
-    view = await _gather(app, query.site_id, query.first, query.last, hourly)
+    today = local_today(app[CLOCK](), site.timezone)
+    view = await _gather(app, query.site_id, query.first, query.last, hourly, today)
     view_sites = [(s.site_id, s.name) for s in sites]
     return _html(
         dashboard_page(
@@ -151,6 +155,7 @@ async def dashboard(request: web.Request) -> web.Response:
                 first=query.first,
                 last=query.last,
                 chart_unit="hour" if hourly else "day",
+                timezone=site.timezone,
                 **view,
             )
         )
@@ -158,11 +163,12 @@ async def dashboard(request: web.Request) -> web.Response:
 
 
 async def _gather(
-    app: web.Application, site_id: int, first: date, last: date, hourly: bool
+    app: web.Application, site_id: int, first: date, last: date, hourly: bool, today: date
 ) -> dict[str, Any]:
-    """Every report the page shows, read in one snapshot so that the numbers agree."""
+    """Every report the page shows, read in one snapshot so that the numbers agree; and, when
+    the period holds today, the last 30 minutes from the raw tail."""
     async with (
-        app[POOL].acquire() as conn,
+        app[REPORT_POOL].acquire() as conn,
         conn.transaction(isolation="repeatable_read", readonly=True),
     ):
         [summary] = await run_report(conn, "summary", site_id, first, last)
@@ -173,6 +179,7 @@ async def _gather(
             (title, name, await run_report(conn, name, site_id, first, last, TABLE_ROWS))
             for title, name in TABLES
         ]
+        live = await live_counters(conn, site_id, app[CLOCK]()) if first <= today <= last else None
     key = "hour" if hourly else "day"
     chart = [(str(row[key]), int(row["visits"])) for row in series]
-    return {"summary": summary, "chart": chart, "tables": tables}
+    return {"summary": summary, "chart": chart, "tables": tables, "live": live}

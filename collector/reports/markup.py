@@ -51,6 +51,7 @@ td{overflow-wrap:break-word}
 th{font-weight:600;color:var(--muted);font-size:.8rem}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .empty{color:var(--muted)}
+.live{margin:0 0 1rem;color:var(--muted)}
 .chart{width:100%;height:auto;display:block}
 .chart .bar{fill:var(--accent)}
 .chart .axis{stroke:var(--line)}
@@ -91,6 +92,8 @@ class DashboardView:
     chart: Sequence[tuple[str, int]]
     chart_unit: str  # "day" or "hour"
     tables: Sequence[tuple[str, str, Sequence[Mapping[str, Any]]]]  # title, report, rows
+    timezone: str = "UTC"
+    live: Mapping[str, Any] | None = None  # the last 30 minutes, when the period holds today
 
 
 def _document(title: str, body: str) -> str:
@@ -175,6 +178,18 @@ def _table(title: str, report: str, rows: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
+def _live(live: Mapping[str, Any] | None) -> str:
+    if live is None:
+        return ""
+    visitors = int(live["visitors"])
+    pages = ", ".join(f"{escape(p['page'])} ({int(p['visitors'])})" for p in live["pages"][:5])
+    return (
+        f'<p class="live" data-live="{visitors}"><strong>{visitors}</strong> '
+        f"{'visitor' if visitors == 1 else 'visitors'} in the last {int(live['minutes'])} "
+        f"minutes{': ' + pages if pages else ''}</p>"
+    )
+
+
 def _period_form(view: DashboardView) -> str:
     options = "".join(
         f'<option value="{sid}"{" selected" if sid == view.site_id else ""}>'
@@ -203,9 +218,9 @@ def dashboard_page(view: DashboardView) -> str:
         f"<header><h1>{escape(site_name)} · {escape(period)}</h1>{_period_form(view)}"
         '<form method="post" action="/dashboard/logout">'
         '<button class="link" type="submit">Log out</button></form></header>'
-        f"<main>{_numbers(view.summary)}"
-        f'<section data-report="visits-over-time"><h2>Visits per {view.chart_unit} (UTC)</h2>'
-        f"{chart}</section>"
+        f"<main>{_live(view.live)}{_numbers(view.summary)}"
+        f'<section data-report="visits-over-time"><h2>Visits per {view.chart_unit} '
+        f"({escape(view.timezone)})</h2>{chart}</section>"
         f'<div class="tables">{tables}</div></main>'
     )
     return _document(f"collector: {site_name}, {period}", body)

@@ -135,7 +135,8 @@ def _reports_get(names: Sequence[str]) -> dict[str, Any]:
     day = {"type": "string", "format": "date"}
     return {
         "summary": "Run a report over one site and period",
-        "description": "Days are UTC days; `to` is inclusive. Default: the retention period.",
+        "description": "Days are the site's local days (its time zone); `to` is inclusive; "
+        "dates from 2000-01-01 to 2199-12-31. Default: the retention period up to today.",
         "tags": ["reports"],
         "security": [{"bearer": []}],
         "parameters": [
@@ -159,6 +160,41 @@ def _reports_get(names: Sequence[str]) -> dict[str, Any]:
             "400": _json("bad parameter; the reason names it", _ref("Error")),
             "401": _json("missing or wrong bearer token", _ref("Error")),
             "404": _json("unknown report or site, or the API is disabled", _ref("Error")),
+        },
+    }
+
+
+def _live_get() -> dict[str, Any]:
+    counts = {"type": "integer", "minimum": 0}
+    live = {
+        "type": "object",
+        "required": ["site", "minutes", "visitors", "pageviews", "actions", "pages"],
+        "properties": {
+            "site": {"type": "integer"},
+            "minutes": counts,
+            "visitors": counts,
+            "pageviews": counts,
+            "actions": counts,
+            "pages": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["page", "visitors"],
+                    "properties": {"page": {"type": "string"}, "visitors": counts},
+                },
+            },
+        },
+    }
+    return {
+        "summary": "Visitors of the last 30 minutes and the pages they are on (no identifiers)",
+        "tags": ["reports"],
+        "security": [{"bearer": []}],
+        "parameters": [_query("site", "site id", {"type": "integer", "minimum": 1}, required=True)],
+        "responses": {
+            "200": _json("counts of the last 30 minutes", live),
+            "400": _json("bad parameter; the reason names it", _ref("Error")),
+            "401": _json("missing or wrong bearer token", _ref("Error")),
+            "404": _json("unknown site, or the API is disabled", _ref("Error")),
         },
     }
 
@@ -339,6 +375,7 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
                 }
             },
             "/api/reports/{name}": {"get": _reports_get(names)},
+            "/api/live": {"get": _live_get()},
             "/api/openapi.json": {
                 "get": _page(
                     "This description", "meta", {"200": _json("OpenAPI 3.1", {"type": "object"})}

@@ -2,17 +2,23 @@
 
 Pure functions shared by the CLI, the JSON API and the dashboard, so that all three accept
 and refuse the same input. A refusal is a `ValueError` whose message names the parameter.
+Days are the site's local days; "today" is today where the site is (`local_today`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import zoneinfo
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 MAX_DAYS = 3660  # ten years: bounds the rows of visits-over-time and the work of one report
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
+# Sane dates only: a period is passed to SQL as dates, and date.max would arrive there as
+# 'infinity' (and generate_series over it never ends). Nothing is tracked before 2000.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2199, 12, 31)
 _MAX_SITE = 999_999_999
 
 
@@ -24,13 +30,25 @@ class ReportQuery:
     limit: int = DEFAULT_LIMIT
 
 
+def local_today(now: datetime, timezone: str) -> date:
+    """The date at `now` in the site's zone."""
+    return now.astimezone(zoneinfo.ZoneInfo(timezone)).date()
+
+
 def parse_day(name: str, text: str) -> date:
     if len(text) != 10:  # fromisoformat also takes "20240101" and week dates
         raise ValueError(f"{name}: not a date (YYYY-MM-DD)")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{name}: not a date (YYYY-MM-DD)") from None
+    _check_day(name, day)
+    return day
+
+
+def _check_day(name: str, day: date) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{name}: must be from {FIRST_DAY} to {LAST_DAY}")
 
 
 def parse_site(text: str | None) -> int:
@@ -55,18 +73,43 @@ def default_period(today: date, days: int) -> tuple[date, date]:
 
 
 def check_period(first: date, last: date) -> None:
+    _check_day("from", first)
+    _check_day("to", last)
     if first > last:
         raise ValueError("from: after to")
     if (last - first).days >= MAX_DAYS:
         raise ValueError(f"from, to: at most {MAX_DAYS} days")
 
 
-def parse_report_query(params: Mapping[str, str], today: date, default_days: int) -> ReportQuery:
-    """`site`, `from`, `to`, `limit` as an HTTP query gives them."""
-    site_id = parse_site(params.get("site"))
+def resolve_period(
+    first: date | None, last: date | None, today: date, default_days: int
+) -> tuple[date, date]:
+    """The period asked for: without `to`, up to today; without `from`, the default length
+    (the last RETENTION_DAYS days) up to `to`."""
     default_first, default_last = default_period(today, default_days)
-    raw_first, raw_last = params.get("from") or None, params.get("to") or None
-    last = parse_day("to", raw_last) if raw_last else default_last
-    first = parse_day("from", raw_first) if raw_first else last - (default_last - default_first)
+    length = default_last - default_first
+    if last is None:
+        last = default_last
+    if first is None:
+        first = max(last - length, FIRST_DAY)
     check_period(first, last)
-    return ReportQuery(site_id, first, last, parse_limit(params.get("limit")))
+    return first, last
+
+
+def parse_report_query(
+    params: Mapping[str, str], today_of: Callable[[int], date | None], default_days: int
+) -> ReportQuery | None:
+    """`site`, `from`, `to`, `limit` as an HTTP query gives them; ValueError for a bad one.
+    `today_of(site)` is that site's local date, or None for an unknown site (then this
+    returns None, once the parameters are known to be valid)."""
+    site_id = parse_site(params.get("site"))
+    limit = parse_limit(params.get("limit"))
+    first = parse_day("from", raw) if (raw := params.get("from")) else None
+    last = parse_day("to", raw) if (raw := params.get("to")) else None
+    if first and last:
+        check_period(first, last)
+    today = today_of(site_id)
+    if today is None:
+        return None
+    first, last = resolve_period(first, last, today, default_days)
+    return ReportQuery(site_id, first, last, limit)

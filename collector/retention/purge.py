@@ -1,16 +1,17 @@
 """What retention does to each data category, as job functions the scheduler and
 `collector purge` share.
 
-Raw hits: each expired day is rolled up into the aggregates and its partition dropped, in
-one transaction per day, oldest first. Aggregates: deleted by day once older than their own
-retention (if one is set). A day expires once all of it is older than the retention period,
-which is also when the endpoint stops accepting back-dated hits for it (`cdt`), so a
-dropped day never comes back.
+Raw hits (`roll_up_and_expire`, every ROLLUP_EVERY): new hits are rolled up into the
+aggregates, then each UTC hour whose raw data is due is dropped (`DROP TABLE` of its
+partition, never `DELETE`), and each site's day whose raw data is all gone is folded; the next
+hours' partitions are created ahead. Aggregates: deleted by day once older than their own
+retention (if one is set). The bounds are in `horizon.py`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -19,7 +20,9 @@ from datetime import date, datetime, timedelta
 import asyncpg
 
 from collector.config import Settings
-from collector.retention.rollup import roll_up_day
+from collector.retention.fold import days_to_fold, fold_day
+from collector.retention.horizon import drop_due
+from collector.retention.rollup import roll_up
 from collector.storage.partitions import (
     drop_partition,
     ensure_partitions,
@@ -27,13 +30,15 @@ from collector.storage.partitions import (
     partition_name,
 )
 
-PARTITIONS_AHEAD = 3  # today and two more: a hit just after midnight finds its partition
-# Dropping a partition locks all of `hits`; rather than queue behind a long report (and
-# make every write queue behind us), give up and let the next run retry.
-DROP_LOCK_TIMEOUT = "5s"
-# Every table 002_aggregates.sql creates; a test keeps this list complete.
+log = logging.getLogger(__name__)
+
+HOURS_AHEAD = 48  # a hit just after midnight, or a day of outage later, finds its partition
+# Dropping a partition locks all of `hits`; rather than queue behind a long query (and make
+# every write queue behind us), give up and let the next run (seconds later) retry.
+DROP_LOCK_TIMEOUT = "3s"
+# Every aggregate table (migrations 002, 007); a test keeps this list complete.
 AGGREGATE_TABLES = (
-    "agg_site_days",
+    "agg_site_hours",
     "agg_pages",
     "agg_titles",
     "agg_referrers",
@@ -47,28 +52,16 @@ AGGREGATE_TABLES = (
 
 @dataclass(frozen=True, slots=True)
 class Removal:
-    """Rows removed (or that would be) from one category, for one day or, if None, in all."""
+    """What went (or would) from one category: `what` is an hour, a day, or "all"."""
 
-    day: date | None
+    what: str
     rows: int
-    aggregate_rows: int = 0  # rows of aggregates the removed rows were rolled up into
+    kind: str = "deleted"  # "dropped" (a raw hour), "folded" (a day), "deleted"
 
 
-# (connection, settings, now, dry_run) -> what was removed, or None for a job that removes
-# nothing (partitions ahead). `now` comes from the caller: the app's clock, or the CLI's.
-JobFunction = Callable[
-    [asyncpg.Connection, Settings, datetime, bool], Awaitable[list[Removal] | None]
-]
-
-
-def first_kept_day(now: datetime, retention_days: int) -> date:
-    """Days before this one are expired: all of each is older than `retention_days`."""
-    return (now - timedelta(days=retention_days)).date()
-
-
-def expired_days(days: list[date], now: datetime, retention_days: int) -> list[date]:
-    first_kept = first_kept_day(now, retention_days)
-    return sorted(d for d in days if d < first_kept)
+# (connection, settings, now, dry_run) -> what was removed. `now` comes from the caller: the
+# app's clock, or the CLI's.
+JobFunction = Callable[[asyncpg.Connection, Settings, datetime, bool], Awaitable[list[Removal]]]
 
 
 @contextlib.asynccontextmanager
@@ -87,29 +80,52 @@ async def transaction(conn: asyncpg.Connection, *, dry_run: bool) -> AsyncIterat
         await tr.commit()
 
 
-async def create_partitions_ahead(
-    conn: asyncpg.Connection, settings: Settings, now: datetime, dry_run: bool
-) -> None:
-    if not dry_run:
-        await ensure_partitions(conn, now.date(), PARTITIONS_AHEAD)
-
-
-async def purge_hits(
+async def drop_expired_hours(
     conn: asyncpg.Connection, settings: Settings, now: datetime, dry_run: bool
 ) -> list[Removal]:
-    """Roll up and drop every expired day, oldest first; stop at the first failure."""
+    """Drop every raw hour that is due, oldest first; stop at the first that cannot be."""
     removals = []
-    for day in expired_days(await existing_partitions(conn), now, settings.retention_days):
+    for hour in await existing_partitions(conn):
+        if not drop_due(hour, now, settings.retention_days):
+            break  # sorted: the rest are younger
         async with transaction(conn, dry_run=dry_run):
             await conn.execute("SELECT set_config('lock_timeout', $1, true)", DROP_LOCK_TIMEOUT)
-            name = partition_name(day)
-            if not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", name):
-                continue  # dropped since we listed it
-            rows = await conn.fetchval(f"SELECT count(*) FROM {name}")
-            written = await roll_up_day(conn, day, settings.rollup_min_count)
+            rows = await conn.fetchval(f"SELECT count(*) FROM {partition_name(hour)}")
             if not dry_run:
-                await drop_partition(conn, day)
-        removals.append(Removal(day, rows, written))
+                await drop_partition(conn, hour)
+        removals.append(Removal(f"{hour:%Y-%m-%d %H}:00 UTC", rows, "dropped"))
+    return removals
+
+
+async def fold_expired_days(
+    conn: asyncpg.Connection, settings: Settings, now: datetime, dry_run: bool
+) -> list[Removal]:
+    removals = []
+    for site_id, day in await days_to_fold(conn, now, settings.retention_days):
+        async with transaction(conn, dry_run=dry_run):
+            rows = await fold_day(conn, site_id, day, settings.rollup_min_count)
+        removals.append(Removal(f"site {site_id} {day.isoformat()}", rows, "folded"))
+    return removals
+
+
+async def roll_up_and_expire(
+    conn: asyncpg.Connection, settings: Settings, now: datetime, dry_run: bool
+) -> list[Removal]:
+    """The `hits` job: roll up, then drop and fold what is due, then partitions ahead.
+    Rolling up first means an hour is dropped only after its hits were counted."""
+    if not dry_run:
+        try:
+            result = await roll_up(conn, now, settings.retention_days)
+        except (asyncpg.PostgresError, OSError):
+            # Retention must not wait for the statistics: log, and drop what is due anyway.
+            log.exception("job=hits rollup=failed")
+        else:
+            if not result.idle:
+                log.debug("rollup sessions=%d hits=%d", result.sessions, result.hits)
+    removals = await drop_expired_hours(conn, settings, now, dry_run)
+    removals += await fold_expired_days(conn, settings, now, dry_run)
+    if not dry_run:
+        await ensure_partitions(conn, now, HOURS_AHEAD)
     return removals
 
 
@@ -118,17 +134,18 @@ async def purge_aggregates(
 ) -> list[Removal]:
     if settings.aggregate_retention_days == 0:
         return []  # kept: the default
-    first_kept = first_kept_day(now, settings.aggregate_retention_days)
+    first_kept = (now - timedelta(days=settings.aggregate_retention_days)).date()
     per_day: Counter[date] = Counter()
     async with transaction(conn, dry_run=dry_run):
-        for table in AGGREGATE_TABLES:
+        for table in (*AGGREGATE_TABLES, "folded_days"):
             rows = await conn.fetch(
                 f"WITH gone AS (DELETE FROM {table} WHERE day < $1 RETURNING day) "
                 "SELECT day, count(*) AS n FROM gone GROUP BY day",
                 first_kept,
             )
-            per_day.update({r["day"]: r["n"] for r in rows})
-    return [Removal(day, n) for day, n in sorted(per_day.items())]
+            if table != "folded_days":
+                per_day.update({r["day"]: r["n"] for r in rows})
+    return [Removal(day.isoformat(), n) for day, n in sorted(per_day.items())]
 
 
 def purge_older_than(
@@ -146,6 +163,6 @@ def purge_older_than(
     ) -> list[Removal]:
         async with transaction(conn, dry_run=dry_run):
             rows = await purge(conn, now - period(settings))
-        return [Removal(None, rows)] if rows else []
+        return [Removal("all", rows)] if rows else []
 
     return job

@@ -1,44 +1,145 @@
-"""Rolling one day of raw hits up into the daily aggregate tables (`sql/rollup/*.sql`).
+"""The roll-up: every hit that arrived since the last run, into the aggregates (`sql/rollup/`).
 
-The steps run in file-name order inside the caller's transaction: first two temporary
-tables (the day's hits with visits marked, and its visits), then one INSERT per aggregate
-table, then the flag that keeps the next day's visits counted the same once this day is
-dropped. The temporary tables, the only place session ids pass through, go at commit.
+Each run is one transaction. It finds the sessions with new hits (by `hits.arrival`, so a
+late, back-dated or replayed hit is found like any other), derives each touched session's
+visits again from the start of the run of hits that changed, twice: from the hits the
+aggregates hold already and from the hits there are now. The aggregates get the difference
+(`sign` -1 and +1 per visit), so they always equal the sum of every visit's contribution,
+and a run killed half-way leaves them as they were. The steps run in file-name order;
+`docs/aggregates.md` has the whole design.
+
+Erasure (`retract_session`) is the same with "the hits there are now" empty: the session's
+visits are subtracted, then its rows deleted, in one transaction.
 """
 
 from __future__ import annotations
 
-import functools
-import re
-from datetime import date
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 
-from collector.storage.db import sql_dir
+from collector.retention.horizon import LONGEST_WRITE, guard
+from collector.storage.sqlfile import bind, step, steps
 
-_PARAM = re.compile(r"\$(\d+)")
-_INSERTED = re.compile(r"^INSERT \d+ (\d+)$")
+log = logging.getLogger(__name__)
+
+# sql/rollup/: 00 makes the work tables; 10-29 select the sessions and runs to derive (the
+# job's selection: by arrival; an erasure has its own, sql/privacy/erase_runs.sql); 30-49
+# derive their visits; 50- apply the difference to one aggregate table each.
+_SETUP, _SELECTED, _APPLY = "00_work_tables", "30", "50"
+_BEGINNING = datetime.min.replace(tzinfo=UTC)  # asyncpg sends it as -infinity
+_FUTURE_SLACK = timedelta(hours=1)  # cdt may be 10 minutes ahead (tracking/params.py)
 
 
-@functools.cache
-def rollup_steps() -> tuple[tuple[str, str], ...]:
-    """(name, sql) of each step, in order; read once, they do not change while running."""
-    folder = sql_dir() / "rollup"
-    return tuple((p.stem, p.read_text()) for p in sorted(folder.glob("*.sql")))
+@dataclass(frozen=True, slots=True)
+class RollUp:
+    """What one run did."""
+
+    arrived_from: datetime
+    arrived_until: datetime
+    sessions: int  # sessions whose visits were derived again
+    hits: int  # hits read to derive them
+
+    @property
+    def idle(self) -> bool:
+        return self.sessions == 0
 
 
-async def roll_up_day(conn: asyncpg.Connection, day: date, min_count: int) -> int:
-    """Add `day`'s hits (all sites) to the aggregates; return the aggregate rows written.
+async def _run(
+    conn: asyncpg.Connection, files: Iterable[tuple[str, str]], params: Mapping[str, Any]
+) -> None:
+    for _name, sql in files:
+        await conn.execute(*bind(sql, params))
 
-    Must run inside a transaction that also drops the day's partition: rows are added to
-    what is there, so rolling a day up twice without dropping it would count it twice.
-    """
-    assert conn.is_in_transaction(), "roll-up and drop belong in one transaction"
-    written = 0
-    args = (day, min_count)
-    for _name, sql in rollup_steps():
-        used = max((int(n) for n in _PARAM.findall(sql)), default=0)
-        status = await conn.execute(sql, *args[:used])
-        if m := _INSERTED.match(status):
-            written += int(m[1])
-    return written
+
+def _between(low: str, high: str) -> list[tuple[str, str]]:
+    return [(name, sql) for name, sql in steps("rollup") if low <= name < high]
+
+
+async def _derive_and_apply(conn: asyncpg.Connection, params: Mapping[str, Any]) -> int:
+    """The steps after the selection: derive visits twice, apply the difference."""
+    derive = _between(_SELECTED, _APPLY)
+    await _run(conn, derive[:1], params)  # 30_hits
+    hits: int = await conn.fetchval("SELECT count(*) FROM r_hits")
+    if hits:
+        await conn.execute("ANALYZE r_hits")  # temporary tables have no statistics
+        await _run(conn, derive[1:], params)
+        await _run(conn, _between(_APPLY, "~"), params)
+    return hits
+
+
+async def prepare(conn: asyncpg.Connection) -> None:
+    """The work tables, once per connection (`sql/rollup/00_work_tables.sql`)."""
+    await conn.execute(step("rollup", _SETUP))
+
+
+async def roll_up(
+    conn: asyncpg.Connection,
+    now: datetime,
+    retention_days: int,
+    *,
+    arrived_until: datetime | None = None,
+) -> RollUp:
+    """One run: hits that arrived before `arrived_until` and were not rolled up yet. By
+    default, as far as every write has committed (sql/retention/arrived_until.sql); a test
+    that knows nothing is in flight may say. `now` is the app's clock: it sets the guard."""
+    await prepare(conn)
+    async with conn.transaction():
+        state = await conn.fetchrow(
+            "SELECT arrived_until = '-infinity' AS initial, arrived_until "
+            "FROM rollup_state FOR UPDATE"
+        )
+        arrived_from = _BEGINNING if state["initial"] else state["arrived_until"]
+        until = arrived_until or await conn.fetchval(
+            *bind(step("retention", "arrived_until"), {"longest": LONGEST_WRITE})
+        )
+        if until <= arrived_from:
+            return RollUp(arrived_from, arrived_from, 0, 0)
+        params = {
+            "arrived_from": arrived_from,
+            "arrived_until": until,
+            # The first run takes in everything already stored (an upgrade from 006): the
+            # old days past the guard are then counted before their partitions go.
+            "guard": _BEGINNING if state["initial"] else guard(now, retention_days),
+            "ts_until": now + _FUTURE_SLACK,
+            "new_set": True,
+        }
+        await _run(conn, _between("10", _SELECTED), params)
+        sessions: int = await conn.fetchval("SELECT count(*) FROM r_sessions")
+        hits = await _derive_and_apply(conn, params) if sessions else 0
+        await conn.execute("UPDATE rollup_state SET arrived_until = $1", until)
+    return RollUp(arrived_from, until, sessions, hits)
+
+
+async def retract_session(
+    conn: asyncpg.Connection,
+    now: datetime,
+    retention_days: int,
+    session_id: str,
+    site_ids: list[int],
+) -> None:
+    """Subtract a session's visits from the aggregates, inside the caller's transaction (which
+    then deletes its rows). The caller holds the roll-up's lock, so no run is half-way."""
+    assert conn.is_in_transaction(), "retraction and deletion belong in one transaction"
+    await prepare(conn)
+    arrived_from = await conn.fetchval(
+        "SELECT CASE WHEN arrived_until = '-infinity' THEN NULL ELSE arrived_until END "
+        "FROM rollup_state"
+    )
+    if arrived_from is None:
+        return  # nothing was rolled up yet
+    params = {
+        "arrived_from": arrived_from,
+        "arrived_until": arrived_from,  # only what the aggregates hold
+        "guard": guard(now, retention_days),
+        "ts_until": now + _FUTURE_SLACK,
+        "new_set": False,
+        "session": session_id,
+        "sites": site_ids,
+    }
+    await conn.execute(*bind(step("privacy", "erase_runs"), params))
+    await _derive_and_apply(conn, params)

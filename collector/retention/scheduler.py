@@ -1,6 +1,7 @@
 """Scheduled jobs: ONE table of (name, function, trigger), and the scheduler that runs it.
 
-Each job runs on start and then daily at `COLLECTOR_RETENTION_TIME` (UTC). A job runs only
+Each job runs on start and then on its trigger: `hits` (roll-up and raw retention) every
+ROLLUP_EVERY, the others daily at `COLLECTOR_RETENTION_TIME` (UTC). A job runs only
 while holding its PostgreSQL advisory lock, taken with pg_try_advisory_lock: when another
 collector process (or `collector purge`) holds it, this run is skipped rather than queued,
 so jobs never overlap across processes. Jobs are idempotent: a run that finds nothing
@@ -22,17 +23,19 @@ import asyncpg
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from collector.config import Settings
 from collector.privacy.receipts import purge_receipts
+from collector.retention.horizon import ROLLUP_EVERY
 from collector.retention.purge import (
     JobFunction,
     Removal,
-    create_partitions_ahead,
     purge_aggregates,
-    purge_hits,
     purge_older_than,
+    roll_up_and_expire,
 )
+from collector.retention.rollup import roll_up
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,10 @@ def daily(settings: Settings) -> BaseTrigger:
     return CronTrigger(hour=int(hour), minute=int(minute), timezone=UTC)
 
 
+def often(settings: Settings) -> BaseTrigger:
+    return IntervalTrigger(seconds=ROLLUP_EVERY.total_seconds(), timezone=UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     name: str  # also the data category `collector purge` reports under
@@ -53,8 +60,7 @@ class Job:
 
 
 JOBS: tuple[Job, ...] = (
-    Job("partitions", create_partitions_ahead, daily),
-    Job("hits", purge_hits, daily),
+    Job("hits", roll_up_and_expire, often),
     Job("aggregates", purge_aggregates, daily),
     Job(
         "receipts",
@@ -67,7 +73,7 @@ JOBS: tuple[Job, ...] = (
 @dataclass(frozen=True, slots=True)
 class Outcome:
     job: str
-    removals: list[Removal] | None  # None: nothing to say (or skipped)
+    removals: list[Removal] | None  # None: skipped
     skipped: bool = False  # another process held the job's lock
 
 
@@ -88,16 +94,29 @@ async def run_job(
         removals = await job.run(conn, settings, now, dry_run)
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1, $2)", _LOCK_CLASS, key)
-    for r in removals or ():
-        log.info(
-            "job=%s day=%s rows=%d aggregate_rows=%d dry_run=%s",
-            job.name,
-            r.day,
-            r.rows,
-            r.aggregate_rows,
-            dry_run,
-        )
+    for r in removals:
+        log.info("job=%s %s=%r rows=%d dry_run=%s", job.name, r.kind, r.what, r.rows, dry_run)
     return Outcome(job.name, removals)
+
+
+async def roll_up_now(conn: asyncpg.Connection, settings: Settings, now: datetime) -> bool:
+    """Roll up what arrived since the last run, unless a collector is doing so this moment:
+    for `collector report`, whose numbers should not wait for the next scheduled run."""
+    key = lock_key("hits")
+    if not await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", _LOCK_CLASS, key):
+        return False
+    try:
+        await roll_up(conn, now, settings.retention_days)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1, $2)", _LOCK_CLASS, key)
+    return True
+
+
+async def hold_job_lock(conn: asyncpg.Connection, name: str) -> None:
+    """Wait for job `name`'s lock until the caller's transaction ends: for work that must not
+    interleave with a run of it (an erasure with the roll-up)."""
+    assert conn.is_in_transaction()
+    await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", _LOCK_CLASS, lock_key(name))
 
 
 def describe(outcomes: list[Outcome], settings: Settings, *, dry_run: bool) -> str:
@@ -112,14 +131,12 @@ def describe(outcomes: list[Outcome], settings: Settings, *, dry_run: bool) -> s
         elif o.removals == []:
             lines.append(f"{o.job}: nothing past retention")
         for r in o.removals or ():
-            day = r.day.isoformat() if r.day else "all days"
-            if o.job == "hits":
-                lines.append(
-                    f"hits: {day} {would}rolled up and dropped: {r.rows} rows "
-                    f"-> {r.aggregate_rows} aggregate rows"
-                )
+            if r.kind == "dropped":
+                lines.append(f"hits: {r.what} {would}dropped: {r.rows} rows")
+            elif r.kind == "folded":
+                lines.append(f"aggregates: {r.what} {would}folded: {r.rows} rows into (others)")
             else:
-                lines.append(f"{o.job}: {day} {would}deleted: {r.rows} rows")
+                lines.append(f"{o.job}: {r.what} {would}deleted: {r.rows} rows")
     return "\n".join(lines)
 
 

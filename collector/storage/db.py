@@ -24,12 +24,24 @@ def sql_dir() -> Path:
     raise FileNotFoundError("sql/migrations not found beside or inside the collector package")
 
 
-async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 4) -> asyncpg.Pool:
+# Statement timeouts of the pools that need one (app.py). The writer's must stay well below
+# retention/horizon.py's ARRIVAL_MARGIN: a COPY still running past it would carry an arrival
+# time the roll-up has already passed. Reports: no query may hold a connection for long.
+WRITE_TIMEOUT = "10s"
+REPORT_TIMEOUT = "10s"
+
+
+async def create_pool(
+    dsn: str, *, min_size: int = 1, max_size: int = 4, statement_timeout: str | None = None
+) -> asyncpg.Pool:
+    server_settings = {"timezone": "UTC"}
+    if statement_timeout:
+        server_settings["statement_timeout"] = statement_timeout
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
-        server_settings={"timezone": "UTC"},
+        server_settings=server_settings,
         init=codecs.register,
     )
     assert pool is not None

@@ -18,14 +18,14 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import asyncpg
 
 from collector.metrics import Metrics
-from collector.storage.partitions import ensure_partition
+from collector.storage.partitions import ensure_partition, hour_of
 from collector.storage.spill import Record, SpillFile, encode_record, orphans
 from collector.tracking.hit import COLUMNS, Hit, to_record
 
@@ -43,6 +43,7 @@ _TRANSIENT = (
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,
+    asyncpg.QueryCanceledError,  # WRITE_TIMEOUT (storage/db.py): nothing was written; retry
 )
 
 
@@ -62,6 +63,7 @@ class HitWriter:
         spill_dir: Path | None = None,
         spill_max_bytes: int = 0,
         spill_interval: float = 1.0,
+        storable_from: Callable[[], datetime] | None = None,
     ) -> None:
         self._pool = pool
         self._metrics = metrics
@@ -78,7 +80,9 @@ class HitWriter:
         self._progress = asyncio.Condition()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
-        self._days: set[date] = set()
+        self._hours: set[datetime] = set()
+        # Hits older than this are past retention (their hour is dropped): not written.
+        self._storable_from = storable_from
         self._backlog: list[SpillFile] = []  # to replay, oldest first; own file last
         self._own: SpillFile | None = None
         self._replayed: dict[str, int] = {}  # offsets as last committed, per file
@@ -196,9 +200,9 @@ class HitWriter:
     async def _write_batch(self) -> None:
         batch = [self._queue[i] for i in range(self._next_batch_size())]
         try:
-            await self._copy(batch)
+            stored = await self._copy(batch)
             self._metrics.count("batches_written")
-            self._metrics.count("hits_stored", amount=len(batch))
+            self._metrics.count("hits_stored", amount=stored)
         except asyncpg.PostgresError as exc:
             if isinstance(exc, _TRANSIENT):
                 raise
@@ -229,21 +233,37 @@ class HitWriter:
 
     # -- database ------------------------------------------------------------------------
 
-    async def _copy(self, batch: list[Record]) -> None:
-        async with self._pool.acquire(timeout=_CONNECT_TIMEOUT) as conn:
-            await self._ensure_partitions(conn, batch)
-            await conn.copy_records_to_table("hits", records=batch, columns=COLUMNS)
+    async def _copy(self, batch: list[Record]) -> int:
+        """COPY what of `batch` is storable; how many rows that was."""
+        batch = self._storable(batch)
+        if batch:
+            async with self._pool.acquire(timeout=_CONNECT_TIMEOUT) as conn:
+                await self._ensure_partitions(conn, batch)
+                await conn.copy_records_to_table("hits", records=batch, columns=COLUMNS)
+        return len(batch)
 
     async def _ensure_partitions(self, conn: asyncpg.Connection, batch: list[Record]) -> None:
-        for day in {r[_TS].date() for r in batch} - self._days:  # type: ignore[attr-defined]
-            await ensure_partition(conn, day)
-            self._days.add(day)
+        for hour in {hour_of(r[_TS]) for r in batch} - self._hours:  # type: ignore[arg-type]
+            await ensure_partition(conn, hour)
+            self._hours.add(hour)
+
+    def _storable(self, batch: list[Record]) -> list[Record]:
+        """The records whose hour is still kept. A hit older than retention (one that waited
+        in a spill file through a long outage) is not stored: its raw data would already be
+        gone, and re-creating a dropped hour would break the promise (P4). Counted, logged."""
+        if self._storable_from is None:
+            return batch
+        oldest = self._storable_from()
+        kept = [r for r in batch if r[_TS] >= oldest]  # type: ignore[operator]
+        if expired := len(batch) - len(kept):
+            self._metrics.count("hits_expired", amount=expired)
+            log.warning("write=expired hits=%d (older than retention)", expired)
+        return kept
 
     async def _copy_row_by_row(self, batch: list[Record]) -> None:
         for row in batch:
             try:
-                await self._copy([row])
-                self._metrics.count("hits_stored")
+                self._metrics.count("hits_stored", amount=await self._copy([row]))
             except asyncpg.PostgresError as exc:
                 if isinstance(exc, _TRANSIENT):
                     raise
@@ -300,7 +320,7 @@ class HitWriter:
             if not lines:
                 await self._replayed_all(conn, spill, start)
                 return
-            records = [r for r, _ in lines if r is not None]
+            records = self._storable([r for r, _ in lines if r is not None])
             await self._ensure_partitions(conn, records)
             end = lines[-1][1]
             try:

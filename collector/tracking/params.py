@@ -18,6 +18,7 @@ from urllib.parse import unquote_to_bytes
 
 from yarl import query_to_pairs
 
+from collector.retention.horizon import guard
 from collector.tracking.hit import Action, Hit
 
 MAX_PARAMS = 100
@@ -52,6 +53,7 @@ class Site:
     site_id: int
     name: str
     domains: tuple[str, ...]
+    timezone: str = "UTC"  # IANA name: days and hours of its reports are local ones
     _subdomain_suffixes: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -255,8 +257,8 @@ def _parse(
         authorised = token_valid(get("token_auth"), api_token)
         if ts < ctx.now - _OLD_CDT and not authorised:
             raise _Invalid("cdt older than 4 hours needs a valid token_auth", 403)
-        if ts < ctx.now - timedelta(days=retention_days):
-            raise _Invalid("cdt is older than the retention period")
+        if ts < guard(ctx.now, retention_days):  # it would be dropped before it is counted
+            raise _Invalid("cdt is older than the retention period less an hour")
 
     action = _action(params)
     target = None

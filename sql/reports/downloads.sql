@@ -1,9 +1,12 @@
--- downloads: files downloaded (Matomo's `download`), per target URL, most first.
--- $1 site id, $2 first day, $3 last day (inclusive; UTC days), $4 row limit.
---
--- URLs without query string or fragment; "(others)": targets seen in too few visits of a
--- rolled-up day. Rules and sources: target_hits, in sql/migrations/006_report_functions.sql.
-SELECT url, hits AS downloads, visits
-FROM target_hits($1, $2::date, $3::date, 'download')
-ORDER BY downloads DESC, url COLLATE "C"
+-- downloads: download targets by URL, most first.
+-- $1 site id, $2 first day, $3 last day (inclusive; local days), $4 row limit.
+-- The URL without query string, fragment and user:password@: they can carry tokens or
+-- personal data, and would split one target into many rows. visits: per day, the visits
+-- with that target, summed over days.
+SELECT target AS url, sum(hits)::bigint AS downloads, sum(visits)::bigint AS visits
+FROM agg_targets
+WHERE site_id = $1 AND day BETWEEN $2::date AND $3::date AND kind = 'download'
+GROUP BY target
+HAVING sum(hits) > 0
+ORDER BY downloads DESC, target COLLATE "C"
 LIMIT $4;

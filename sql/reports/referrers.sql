@@ -1,46 +1,14 @@
--- referrers: how visits came, by channel type and source, most visits first.
--- $1 site id, $2 first day, $3 last day (inclusive; UTC days), $4 row limit.
+-- referrers: how visits came, by channel and source, most visits first.
+-- $1 site id, $2 first day, $3 last day (inclusive; local days), $4 row limit.
 --
--- type: direct, search, social, website, campaign (a campaign in the landing URL wins over
--- the referrer, as in Matomo); name: the search engine, network, host or campaign; empty
--- for direct visits, "(others)" for names folded at roll-up. Hosts only: referrer paths and
--- queries are never shown.
---
--- A visit counts on the day it starts and is attributed by the hit that started it
--- (visit_hits marks it). Visits are cut at midnight UTC, as the daily aggregates keep them:
--- actions and bounce are over the visit's hits of its first day. Actions exclude heartbeat
--- pings; a bounce is a visit with one action.
--- Shape: `per_day` holds additive columns only, one row per UTC day and referrer: raw hits
--- for the days still kept, agg_referrers for the days rolled up (a day's roll-up and the
--- drop of its partition are one transaction, so each day is in exactly one of the two;
--- docs/aggregates.md). The final SELECT sums them and computes the rate; LIMIT comes last.
-WITH hits AS (
-    SELECT (v.hit).session_id, v.visit_no, v.visit_start, (v.hit).action,
-           (v.hit).ref_type, (v.hit).ref_name,
-           ((v.hit).ts AT TIME ZONE 'UTC')::date AS day
-    FROM visit_hits($1, $2::date::timestamp AT TIME ZONE 'UTC',
-                    ($3::date + 1)::timestamp AT TIME ZONE 'UTC') v
-), visits AS (
-    SELECT day, min(ref_type) FILTER (WHERE visit_start) AS ref_type,
-           min(ref_name) FILTER (WHERE visit_start) AS ref_name,
-           count(*) FILTER (WHERE action <> 'ping') AS actions
-    FROM hits
-    GROUP BY session_id, visit_no, day
-    HAVING bool_or(visit_start)
-), per_day AS (
-    SELECT day, coalesce(ref_type, 'direct') AS type, ref_name AS name,
-           count(*) AS visits, sum(actions) AS actions,
-           count(*) FILTER (WHERE actions = 1) AS bounces
-    FROM visits
-    GROUP BY 1, 2, 3
-    UNION ALL
-    SELECT day, ref_type, ref_name, visits, actions, bounces
-    FROM agg_referrers
-    WHERE site_id = $1 AND day BETWEEN $2::date AND $3::date
-)
-SELECT type, name, sum(visits)::bigint AS visits, sum(actions)::bigint AS actions,
-       round(100.0 * sum(bounces) / sum(visits), 1) AS bounce_rate
-FROM per_day
-GROUP BY type, name
-ORDER BY visits DESC, type COLLATE "C", name COLLATE "C" NULLS FIRST
+-- As in Matomo: a visit is attributed by the hit that started it: a campaign in the page URL
+-- beats the referrer; then search engines, social networks, other websites (by host), and
+-- direct (no referrer, or the site itself). Actions and bounce over the visit's first day.
+SELECT ref_type AS type, nullif(ref_name, '') AS name, sum(visits)::bigint AS visits,
+       sum(actions)::bigint AS actions, round(100.0 * sum(bounces) / sum(visits), 1) AS bounce_rate
+FROM agg_referrers
+WHERE site_id = $1 AND day BETWEEN $2::date AND $3::date
+GROUP BY ref_type, ref_name
+HAVING sum(visits) > 0
+ORDER BY visits DESC, ref_type COLLATE "C", nullif(ref_name, '') COLLATE "C" NULLS FIRST
 LIMIT $4;

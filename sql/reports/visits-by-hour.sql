@@ -1,27 +1,23 @@
--- visits-by-hour: visits, pageviews and actions per UTC hour, every hour of the period
+-- visits-by-hour: visits, pageviews and actions per local hour, every hour of the period
 -- (zero when nothing happened). For short periods: a day's chart. No row limit.
--- $1 site id, $2 first day, $3 last day (inclusive; UTC days).
+-- $1 site id, $2 first day, $3 last day (inclusive; local days).
 --
--- Counted as in `summary`: a visit in the hour it starts; pings are not actions.
--- Raw hits only, the one report that does not read the aggregates: what is kept after
--- raw retention is per day (docs/aggregates.md), so hours of rolled-up days read as zero;
--- visits-over-time still has those days' totals.
-WITH hits AS (
-    SELECT v.visit_start, (v.hit).ts, (v.hit).action
-    FROM visit_hits($1, $2::date::timestamp AT TIME ZONE 'UTC',
-                    ($3::date + 1)::timestamp AT TIME ZONE 'UTC') v
-), per_hour AS (
-    SELECT date_trunc('hour', ts AT TIME ZONE 'UTC') AS hour,
-           count(*) FILTER (WHERE visit_start) AS visits,
-           count(*) FILTER (WHERE action = 'pageview') AS pageviews,
-           count(*) FILTER (WHERE action <> 'ping') AS actions
-    FROM hits
-    GROUP BY 1
+-- Counted as in `summary`: a visit in the hour it starts; pings are not actions. Hours are
+-- the site's current zone's: a day has 23 or 25 of them when clocks change, and the label
+-- carries the UTC offset, so the repeated hour of an autumn night reads twice, apart. Days
+-- counted before migration 007 (UTC days, hours unknown) read as zero here.
+WITH zone AS (
+    SELECT timezone FROM site_zones WHERE site_id = $1 AND until = 'infinity'
+), hours AS (
+    SELECT h.hour, z.timezone
+    FROM zone z,
+         generate_series($2::date::timestamp AT TIME ZONE z.timezone,
+                         ($3::date + 1)::timestamp AT TIME ZONE z.timezone - interval '1 hour',
+                         interval '1 hour') AS h (hour)
 )
-SELECT to_char(h.hour, 'YYYY-MM-DD"T"HH24:00"Z"') AS hour,
-       coalesce(p.visits, 0)::bigint AS visits, coalesce(p.pageviews, 0)::bigint AS pageviews,
-       coalesce(p.actions, 0)::bigint AS actions
-FROM generate_series($2::date::timestamp, $3::date + interval '23 hours', interval '1 hour')
-     AS h (hour)
-LEFT JOIN per_hour p ON p.hour = h.hour
+SELECT local_iso(h.hour, h.timezone) AS hour, coalesce(a.visits, 0)::bigint AS visits,
+       coalesce(a.pageviews, 0)::bigint AS pageviews, coalesce(a.actions, 0)::bigint AS actions
+FROM hours h
+LEFT JOIN agg_site_hours a ON a.site_id = $1 AND a.hour = h.hour
+                          AND a.day BETWEEN $2::date AND $3::date
 ORDER BY h.hour;

@@ -122,7 +122,7 @@ async def seed(server: Running, d1: date) -> None:
     # Visit F: on D3, outside the period most tests ask for.
     f = Browser(server, CHROME_WINDOWS)
     await f.hit(at(d3, "08:00:00"), "/later", action_name="Later")
-    await server.flush()
+    await server.roll_up()
 
 
 @pytest.fixture(scope="package")

@@ -30,7 +30,7 @@ async def test_heartbeats_keep_a_visit_alive_past_30_minutes(server: Running) ->
     for minutes in (20, 40, 60):  # a long read: no action, but the page pings
         await browser.hit(start + timedelta(minutes=minutes), "/a", ping=1)
     await browser.hit(start + timedelta(minutes=75), "/b")
-    await server.flush()
+    await server.roll_up()
     row = await _summary(server, start)
     assert (row["visits"], row["actions"], row["avg_visit_duration"]) == (1, 2, 75 * 60)
 
@@ -41,7 +41,7 @@ async def test_a_late_heartbeat_starts_no_visit_and_the_next_action_does(server:
     await browser.hit(start + timedelta(minutes=40), "/a", ping=1)  # orphan: dropped
     await browser.hit(start + timedelta(minutes=50), "/a", ping=1)  # still orphan
     await browser.hit(start + timedelta(minutes=55), "/b")  # new visit, as in Matomo
-    await server.flush()
+    await server.roll_up()
     row = await _summary(server, start)
     assert (row["visits"], row["bounce_rate"], row["avg_visit_duration"]) == (2, 100.0, 0)
 
@@ -55,7 +55,7 @@ async def test_a_visit_running_over_midnight_counts_once_on_its_first_day(server
     await browser.hit(midnight - timedelta(minutes=25), "/a", ping=1)
     await browser.hit(midnight - timedelta(minutes=5), "/a", ping=1)
     await browser.hit(midnight + timedelta(minutes=10), "/b")
-    await server.flush()
+    await server.roll_up()
     before = await _summary(server, midnight - timedelta(days=1))
     after = await _summary(server, midnight)
     assert (before["visits"], after["visits"]) == (1, 0)

@@ -15,30 +15,28 @@ from tests.test_cli import collector
 
 
 async def test_purge_says_per_category_what_would_go_then_removes_it(
-    database_url: str, tmp_path: Path
+    own_url: str, tmp_path: Path
 ) -> None:
-    day = (datetime.now(UTC) - timedelta(days=9)).date()
-    start = datetime(day.year, day.month, day.day, 1, tzinfo=UTC)
-    async with app_at(settings_for(database_url), start + timedelta(hours=1)) as running:
-        await visit(running, start, "/", "/a")
-        await visit(running, start + timedelta(minutes=30), "/")
-        await running.flush()
-    env = {
-        **os.environ,
-        "COLLECTOR_DATABASE_URL": database_url,
-        "COLLECTOR_DATA_DIR": str(tmp_path),
-    }
+    # Two hours of hits, one whose raw data expired a while ago, one that is still kept.
+    now = datetime.now(UTC)
+    old = (now - timedelta(days=7, hours=2)).replace(minute=5, second=0, microsecond=0)
+    async with app_at(settings_for(own_url), old + timedelta(minutes=30)) as running:
+        await visit(running, old, "/", "/a")
+        await running.roll_up()
+        running.clock.now = now
+        await visit(running, now - timedelta(hours=1), "/")
+        await running.roll_up()
+    env = {**os.environ, "COLLECTOR_DATABASE_URL": own_url, "COLLECTOR_DATA_DIR": str(tmp_path)}
+    hour = old.replace(minute=0).strftime("%Y-%m-%d %H:00 UTC")
 
     dry = collector("purge", "--dry-run", env=env).splitlines()
-    assert any(
-        line.startswith(f"hits: {day} would be rolled up and dropped: 3 rows -> ") for line in dry
-    ), dry
+    assert f"hits: {hour} would be dropped: 2 rows" in dry, dry
     assert "aggregates: kept forever (COLLECTOR_AGGREGATE_RETENTION_DAYS=0)" in dry
-    assert day in await _partitions(database_url)
+    assert old.replace(minute=0) in await _partitions(own_url)
 
     done = collector("purge", env=env).splitlines()
-    assert any(line.startswith(f"hits: {day} rolled up and dropped: 3 rows -> ") for line in done)
-    assert day not in await _partitions(database_url)
+    assert f"hits: {hour} dropped: 2 rows" in done, done
+    assert old.replace(minute=0) not in await _partitions(own_url)
     assert collector("purge", env=env).splitlines()[0] == "hits: nothing past retention"
 
 

@@ -1,19 +1,25 @@
-"""What aggregates keep: no session id, no IP, no query or fragment; rare values folded."""
+"""The roll-up: what aggregates keep, late hits, two at once, killed half-way, erasure."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+
+import asyncpg
+import pytest
 
 from collector.retention.purge import AGGREGATE_TABLES
+from collector.retention.rollup import roll_up
+from tests.reports.conftest import CHROME_ANDROID, FIREFOX_LINUX
 from tests.retention.backdated import app_at, run, visit
-from tests.retention.test_purge import at, headline, reports
+from tests.retention.test_purge import at, headline, reference, reports
 from tests.support import dump_database, settings_for
 
 
-async def test_aggregates_hold_no_session_id_ip_query_string_or_fragment(database_url: str) -> None:
+async def test_aggregates_hold_no_session_id_ip_query_string_or_fragment(own_url: str) -> None:
     x = date(2021, 8, 20)
     d = x - timedelta(days=6)
-    async with app_at(settings_for(database_url, rollup_min_count=1), at(x)) as running:
+    async with app_at(settings_for(own_url, rollup_min_count=1), at(x)) as running:
         secret = "jane.doe@example.org"
         for hour in (9, 10):  # two visits each, so nothing is folded away unseen
             await visit(
@@ -26,7 +32,7 @@ async def test_aggregates_hold_no_session_id_ip_query_string_or_fragment(databas
                 {"path": "/f", "download": f"https://files.example/doc.pdf?mail={secret}#p2"},
                 {"path": "/f", "link": f"https://out.example/away?mail={secret}"},
             )
-        await running.flush()
+        await running.roll_up()
         raw = await running.rows(
             "SELECT session_id::text AS s, host(ip_prefix) AS ip FROM hits WHERE site_id = $1",
             running.site_id,
@@ -35,24 +41,14 @@ async def test_aggregates_hold_no_session_id_ip_query_string_or_fragment(databas
         ips = {r["ip"] for r in raw if r["ip"]}
         assert len(sessions) == 2 and ips
 
-        await run(running, "hits", at(x + timedelta(days=2)))
+        await run(running, "hits", at(x + timedelta(days=2)))  # raw gone, day folded
         async with running.pool.acquire() as conn:
             rows = []
             for t in AGGREGATE_TABLES:
                 rows += await conn.fetch(f"SELECT * FROM {t} WHERE site_id = $1", running.site_id)
-            dump = "\n".join(str(tuple(r)) for r in rows)
-            pages = {
-                r["page"]
-                for r in await conn.fetch(
-                    "SELECT page FROM agg_pages WHERE site_id = $1", running.site_id
-                )
-            }
-            targets = {
-                r["target"]
-                for r in await conn.fetch(
-                    "SELECT target FROM agg_targets WHERE site_id = $1", running.site_id
-                )
-            }
+            pages = {r["page"] for r in rows if "page" in r}
+            targets = {r["target"] for r in rows if "target" in r}
+        dump = "\n".join(str(tuple(r)) for r in rows)
         assert pages == {"/account"}  # downloads and outlinks are not pageviews
         assert targets == {"https://files.example/doc.pdf", "https://out.example/away"}
         for value in (*sessions, *ips, secret, "token=abc", "?", "#"):
@@ -62,18 +58,19 @@ async def test_aggregates_hold_no_session_id_ip_query_string_or_fragment(databas
 
 
 async def test_values_seen_in_fewer_visits_than_the_threshold_are_folded_into_others(
-    database_url: str,
+    own_url: str,
 ) -> None:
     x = date(2021, 9, 20)
     d = x - timedelta(days=6)
-    async with app_at(settings_for(database_url, rollup_min_count=2), at(x)) as running:
+    async with app_at(settings_for(own_url, rollup_min_count=2), at(x)) as running:
         await visit(running, at(d, 9), "/", {"path": "/", "search": "rare name"}, "/popular")
         await visit(
             running, at(d, 10), {"path": "/", "urlref": "https://blog.example/"}, "/popular"
         )
         await visit(running, at(d, 11), "/popular", "/only-once")
-        await running.flush()
+        await running.roll_up()
         before = await reports(running, d, d)
+        assert {r["keyword"] for r in before["site-search"]} == {"rare name"}
 
         await run(running, "hits", at(x + timedelta(days=2)))
         after = await reports(running, d, d)
@@ -82,107 +79,111 @@ async def test_values_seen_in_fewer_visits_than_the_threshold_are_folded_into_ot
         assert pages == {"/popular": 3, "/": 2, "(others)": 1}
         referrers = {(r["type"], r["name"]): r["visits"] for r in after["referrers"]}
         assert referrers == {("direct", None): 2, ("website", "(others)"): 1}
-        async with running.pool.acquire() as conn:
-            keywords = await conn.fetch(
-                "SELECT keyword, searches FROM agg_site_search WHERE site_id = $1", running.site_id
+        assert [(r["keyword"], r["searches"]) for r in after["site-search"]] == [("(others)", 1)]
+
+
+async def test_a_late_hit_that_joins_two_visits_is_counted_as_one_visit(own_url: str) -> None:
+    """Hits back-dated with cdt arrive after the aggregates counted their neighbours: the
+    roll-up subtracts the two visits it counted and adds the one there is now."""
+    x = date(2022, 7, 20)
+    async with app_at(settings_for(own_url), at(x, 12)) as running:
+        start = at(x, 9)
+        await visit(running, start, "/", "/a", "/b")  # 09:00-09:02, one session
+        await running.roll_up()
+        [row, *_] = await running.rows("SELECT session_id FROM hits WHERE site_id = $1")
+        session = row["session_id"]
+        # the same browser, 09:40: more than 30 minutes later, a second visit
+        jar = {"collector_consent": "1", "collector_session": session.hex}
+        late = {"url": f"https://{running.domain}/c", "cdt": "2022-07-20 09:40:00"}
+        status, _, _ = await running.get(
+            "/matomo.php", running.hit_params(**late, token_auth="test-token"), jar
+        )
+        assert status == 200
+        await running.roll_up()
+        assert headline(await reports(running, x, x)) == (2, 4)
+        # then, late, the heartbeat at 09:20 that kept the first visit alive until 09:40
+        ping = {"url": f"https://{running.domain}/b", "cdt": "2022-07-20 09:20:00", "ping": "1"}
+        status, _, _ = await running.get(
+            "/matomo.php", running.hit_params(**ping, token_auth="test-token"), jar
+        )
+        assert status == 200
+        await running.roll_up()
+        got = await reports(running, x, x)
+        assert headline(got) == (1, 4)
+        assert got == await reference(running, x, x)
+
+
+async def test_two_roll_ups_at_once_count_every_hit_once(own_url: str) -> None:
+    x = date(2022, 8, 20)
+    async with app_at(settings_for(own_url), at(x, 18)) as running:
+        for hour in range(9, 17):
+            await visit(running, at(x, hour), "/", "/a", {"path": "/b", "ping": "1"})
+        await running.flush()
+        conns = [await asyncpg.connect(own_url) for _ in range(2)]
+        until = await conns[0].fetchval("SELECT clock_timestamp()")  # the writer is flushed
+        try:
+            done = await asyncio.gather(
+                *(roll_up(c, running.clock(), 7, arrived_until=until) for c in conns)
             )
-        assert [tuple(k) for k in keywords] == [("(others)", 1)]
+        finally:
+            for c in conns:
+                await c.close()
+        assert sorted(r.sessions for r in done) == [0, 8]  # one waited, then found nothing new
+        assert await reports(running, x, x) == await reference(running, x, x)
+        assert headline(await reports(running, x, x)) == (8, 16)
 
 
-async def test_a_visit_over_midnight_is_not_counted_again_once_its_first_day_is_dropped(
-    database_url: str,
+async def test_a_roll_up_killed_half_way_leaves_nothing_and_a_rerun_counts_it_once(
+    own_url: str,
 ) -> None:
-    x = date(2021, 10, 20)
-    d = x - timedelta(days=6)
-    async with app_at(settings_for(database_url), at(x)) as running:
-        await visit(running, at(d, 23, 50), "/", "/a", "/b")
-        await visit(running, at(d, 23, 59), "/", "/a", "/b", {"path": "/c", "new_visit": "1"})
+    x = date(2021, 6, 20)
+    async with app_at(settings_for(own_url), at(x, 18)) as running:
+        await visit(running, at(x, 9), "/", "/a", {"path": "/a", "search": "kita"})
+        await visit(running, at(x, 10), "/b", {"path": "/b", "e_c": "Video", "e_a": "play"})
         await running.flush()
-        next_day = await reports(running, d + timedelta(days=1), d + timedelta(days=1))
-        assert headline(next_day) == (1, 3)  # the new_visit=1 one
-        await run(running, "hits", at(x + timedelta(days=2)))
-        assert await reports(running, d + timedelta(days=1), d + timedelta(days=1)) == next_day
+        # A reader holds agg_site_search: the roll-up writes the tables before it, then waits
+        # on that one. Its backend is killed there, as a crashed process would be.
+        reader = await asyncpg.connect(own_url)
+        victim = await asyncpg.connect(own_url, server_settings={"timezone": "UTC"})
+        try:
+            tr = reader.transaction()
+            await tr.start()
+            await reader.execute("LOCK TABLE agg_site_search IN SHARE MODE")
+            pid = victim.get_server_pid()
+            until = await reader.fetchval("SELECT clock_timestamp()")
+            task = asyncio.create_task(roll_up(victim, running.clock(), 7, arrived_until=until))
+            while not await reader.fetchval(  # noqa: ASYNC110 (a lock wait in another backend)
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted)", pid
+            ):
+                await asyncio.sleep(0.01)
+            await reader.execute("SELECT pg_terminate_backend($1)", pid)
+            with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, OSError)):
+                await task
+            await tr.rollback()
+        finally:
+            await reader.close()
+            victim.terminate()
+        assert headline(await reports(running, x, x)) == (0, 0)  # nothing half-written
+        await running.roll_up()
+        assert headline(await reports(running, x, x)) == (2, 3)
+        assert await reports(running, x, x) == await reference(running, x, x)
 
 
-async def test_a_new_visit_just_after_midnight_still_counts_once_the_day_before_is_dropped(
-    database_url: str,
-) -> None:
-    x = date(2022, 5, 20)
-    d = x - timedelta(days=6)
-    async with app_at(settings_for(database_url, rollup_min_count=1), at(x)) as running:
-        # new_visit=1 a minute after the last hit, and after midnight: a visit of the next day
-        await visit(running, at(d, 23, 58), "/", "/a", {"path": "/b", "new_visit": "1"})
-        await running.flush()
-        both = await reports(running, d, d + timedelta(days=1))
-        next_day = await reports(running, d + timedelta(days=1), d + timedelta(days=1))
-        assert headline(next_day) == (1, 1)
-        await run(running, "hits", at(x + timedelta(days=2)))
-        assert await reports(running, d + timedelta(days=1), d + timedelta(days=1)) == next_day
-        assert await reports(running, d, d + timedelta(days=1)) == both
-
-
-async def test_heartbeats_of_no_visit_carry_none_past_midnight_once_the_day_is_dropped(
-    database_url: str,
-) -> None:
-    x = date(2022, 6, 20)
-    d = x - timedelta(days=6)
-
-    def cdt(day: date, hour: int, minute: int) -> str:
-        return at(day, hour, minute).strftime("%Y-%m-%d %H:%M:%S")
-
-    async with app_at(settings_for(database_url, rollup_min_count=1), at(x)) as running:
-        # a heartbeat 45 minutes after the last action belongs to no visit (as Matomo drops
-        # it); the action 20 minutes after it, past midnight, starts a visit of the next day
+async def test_a_visit_over_local_midnight_counts_on_the_day_it_started(own_url: str) -> None:
+    # Europe/Berlin in summer: local midnight is 22:00 UTC.
+    x = date(2022, 6, 14)
+    async with app_at(settings_for(own_url), at(x, 12), timezone="Europe/Berlin") as running:
+        await visit(running, datetime(2022, 6, 13, 21, 58, tzinfo=UTC), "/", "/a", "/b", "/c")
         await visit(
             running,
-            at(d, 23, 0),
-            "/",
-            {"path": "/", "ping": "1", "cdt": cdt(d, 23, 45)},
-            {"path": "/c", "cdt": cdt(d + timedelta(days=1), 0, 5)},
+            datetime(2022, 6, 13, 21, 59, tzinfo=UTC),
+            *(dict(path=p, ua=CHROME_ANDROID) for p in ("/", "/a")),
+            {"path": "/b", "new_visit": "1", "ua": FIREFOX_LINUX},
         )
-        await running.flush()
-        both = await reports(running, d, d + timedelta(days=1))
-        assert headline(both) == (2, 2)
-        await run(running, "hits", at(x + timedelta(days=2)))
-        assert await reports(running, d, d + timedelta(days=1)) == both
-
-
-async def test_every_aggregate_table_is_purged_by_aggregate_retention(database_url: str) -> None:
-    async with app_at(settings_for(database_url), at(date(2021, 11, 20))) as running:
-        async with running.pool.acquire() as conn:
-            tables = await conn.fetch(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = 'public' AND table_name LIKE 'agg\\_%'"
-            )
-        assert sorted(AGGREGATE_TABLES) == sorted(t["table_name"] for t in tables)
-
-
-async def test_aggregates_are_deleted_after_their_own_retention_and_kept_by_default(
-    database_url: str,
-) -> None:
-    x = date(2021, 12, 20)
-    d = x - timedelta(days=6)
-    settings = settings_for(database_url, aggregate_retention_days=30)
-    async with app_at(settings, at(x)) as running:
-        await visit(running, at(d, 9), "/")
-        await visit(running, at(d + timedelta(days=1), 9), "/")
-        await running.flush()
-        await run(running, "hits", at(x + timedelta(days=10)))  # both days rolled up
-        summary = await reports(running, d, d + timedelta(days=1))
-
-        kept = await run(running, "aggregates", at(d + timedelta(days=30)))
-        assert d not in {r.day for r in kept.removals or ()}
-        assert await reports(running, d, d + timedelta(days=1)) == summary
-
-        gone = await run(running, "aggregates", at(d + timedelta(days=31)))
-        assert d in {r.day for r in gone.removals or ()}
-        assert d + timedelta(days=1) not in {r.day for r in gone.removals or ()}
-        after = await reports(running, d, d + timedelta(days=1))
-        assert headline(after) == (1, 1)
-
-    async with app_at(
-        settings_for(database_url), at(x), (running.site_id, running.domain)
-    ) as again:
-        forever = await run(again, "aggregates", at(x + timedelta(days=3650)))
-        assert forever.removals == []
-        assert (await reports(again, d, d + timedelta(days=1)))["summary"] == after["summary"]
+        await running.roll_up()
+        day_before, day = date(2022, 6, 13), date(2022, 6, 14)
+        assert headline(await reports(running, day_before, day_before)) == (2, 3)
+        # the new_visit=1 at 00:01 local is a visit of the next day; the rest are pageviews
+        assert headline(await reports(running, day, day)) == (1, 4)
+        for first, last in ((day_before, day_before), (day, day), (day_before, day)):
+            assert await reports(running, first, last) == await reference(running, first, last)

@@ -1,16 +1,17 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from collector.config import ConfigError, Settings
-from collector.retention.purge import expired_days, first_kept_day
+from collector.retention.horizon import DROP_LEAD, drop_due, guard, raw_gone_before
 
 
 def test_retention_defaults_keep_aggregates_fold_single_visits_and_run_after_midnight() -> None:
     s = Settings.from_env({})
     assert (s.aggregate_retention_days, s.rollup_min_count, s.retention_time) == (0, 2, "00:10")
+    assert s.timezone == "UTC"
 
 
 @pytest.mark.parametrize(
@@ -21,6 +22,8 @@ def test_retention_defaults_keep_aggregates_fold_single_visits_and_run_after_mid
         ({"COLLECTOR_ROLLUP_MIN_COUNT": "0"}, "COLLECTOR_ROLLUP_MIN_COUNT"),
         ({"COLLECTOR_AGGREGATE_RETENTION_DAYS": "3"}, "COLLECTOR_AGGREGATE_RETENTION_DAYS"),
         ({"COLLECTOR_AGGREGATE_RETENTION_DAYS": "x"}, "COLLECTOR_AGGREGATE_RETENTION_DAYS"),
+        ({"COLLECTOR_TIMEZONE": "Europe/Flensburg"}, "COLLECTOR_TIMEZONE"),
+        ({"COLLECTOR_TIMEZONE": "../../etc/passwd"}, "COLLECTOR_TIMEZONE"),
     ],
 )
 def test_a_bad_retention_value_names_its_variable(env: dict[str, str], name: str) -> None:
@@ -28,11 +31,18 @@ def test_a_bad_retention_value_names_its_variable(env: dict[str, str], name: str
         Settings.from_env(env)
 
 
-def test_a_day_expires_once_all_of_it_is_older_than_the_retention_period() -> None:
-    days = [date(2026, 11, d) for d in range(1, 10)]
+def test_an_hour_of_raw_hits_goes_before_its_first_hit_is_an_hour_over_retention() -> None:
+    hour = datetime(2026, 11, 2, 13, tzinfo=UTC)
+    seven_days = timedelta(days=7)
+    due_at = hour + timedelta(hours=1) + seven_days - DROP_LEAD
+    assert not drop_due(hour, due_at - timedelta(microseconds=1), 7)
+    assert drop_due(hour, due_at, 7)
+    # the hour's first hit is then less than an hour over, its last a little under
+    assert hour + seven_days < due_at < hour + seven_days + timedelta(hours=1)
+    assert raw_gone_before(due_at, 7) == hour + timedelta(hours=1)
+
+
+def test_the_roll_up_guard_is_an_hour_inside_retention() -> None:
     now = datetime(2026, 11, 9, 0, 10, tzinfo=UTC)
-    assert first_kept_day(now, 7) == date(2026, 11, 2)
-    assert expired_days(days, now, 7) == [date(2026, 11, 1)]
-    # 7 days after the end of 2 November, not a moment before
-    assert expired_days(days, datetime(2026, 11, 9, 23, 59, tzinfo=UTC), 7) == [date(2026, 11, 1)]
-    assert expired_days(days, datetime(2026, 11, 10, 0, 0, tzinfo=UTC), 7)[-1] == date(2026, 11, 2)
+    assert guard(now, 7) == now - timedelta(days=7) + timedelta(hours=1)
+    assert guard(now, 7) > raw_gone_before(now, 7)

@@ -88,7 +88,7 @@ async def test_shutdown_writes_everything_queued(database_url: str) -> None:
     assert count == 20
 
 
-async def test_hits_of_several_days_land_in_their_daily_partitions(server) -> None:
+async def test_hits_of_several_days_land_in_their_hourly_partitions(server) -> None:
     from datetime import timedelta
 
     for days_ago in (0, 1, 2):
@@ -99,7 +99,7 @@ async def test_hits_of_several_days_land_in_their_daily_partitions(server) -> No
         assert status == 200
     await server.flush()
     rows = await server.rows("SELECT tableoid::regclass::text AS part FROM hits WHERE site_id = $1")
-    expected = {f"hits_p{(server.clock.now - timedelta(days=d)).date():%Y%m%d}" for d in (0, 1, 2)}
+    expected = {f"hits_p{(server.clock.now - timedelta(days=d)):%Y%m%d%H}" for d in (0, 1, 2)}
     assert {r["part"] for r in rows} == expected
 
 

@@ -60,7 +60,7 @@ async def test_hits_with_the_cookie_share_one_session_and_no_new_cookie(server: 
     value = headers["Set-Cookie"].split(";")[0].partition("=")[2]
     jar = {**CONSENT, "collector_session": value}
     _, headers2, _ = await server.get("/matomo.php", server.hit_params(), cookies=jar)
-    await server.flush()
+    await server.roll_up()
     assert "Set-Cookie" not in headers2
     sessions = {r["session_id"] for r in await server.rows()}
     assert sessions == {uuid.UUID(hex=value)}
@@ -87,7 +87,7 @@ async def test_a_gap_over_30_minutes_starts_a_new_visit(server: Running) -> None
         _, headers, _ = await server.get("/matomo.php", server.hit_params(), cookies=jar)
         if "Set-Cookie" in headers:
             jar["collector_session"] = headers["Set-Cookie"].split(";")[0].partition("=")[2]
-    await server.flush()
+    await server.roll_up()
     assert await _visits(server) == 3
 
 
@@ -95,5 +95,5 @@ async def test_new_visit_parameter_forces_a_new_visit(server: Running) -> None:
     _, headers, _ = await server.get("/matomo.php", server.hit_params(), cookies=CONSENT)
     jar = {**CONSENT, "collector_session": headers["Set-Cookie"].split(";")[0].split("=")[1]}
     await server.get("/matomo.php", server.hit_params(new_visit=1), cookies=jar)
-    await server.flush()
+    await server.roll_up()
     assert await _visits(server) == 2

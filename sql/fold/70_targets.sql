@@ -1,0 +1,14 @@
+-- Rare download and outlink targets into '(others)' of their kind.
+WITH gone AS (
+    DELETE FROM agg_targets
+    WHERE site_id = :site AND day = :day AND visits < :min_count AND target <> '(others)'
+    RETURNING *
+), folded AS (
+    INSERT INTO agg_targets AS a (site_id, day, kind, target, hits, visits)
+    SELECT :site, :day, kind, '(others)', sum(hits), sum(visits)
+    FROM gone GROUP BY kind
+    ON CONFLICT (site_id, day, kind, target) DO UPDATE SET
+        hits = a.hits + excluded.hits, visits = a.visits + excluded.visits
+    RETURNING 1
+)
+SELECT count(*) FROM gone;

@@ -1,0 +1,17 @@
+-- Every hit of the runs to derive again, reduced to what aggregates may keep (URL paths,
+-- stripped targets, no IP) and with '' for "none" in what becomes a key. `old`: the hit is in
+-- the aggregates already (it arrived before :arrived_from, so the last run derived it).
+-- `tie` orders hits of the same instant (a bulk request's hits share one) the same way every
+-- run: hits are never updated, so a hit's row position in its partition does not change.
+INSERT INTO r_hits
+SELECT h.site_id, h.session_id, h.ts, h.ctid, h.arrival < :arrived_from, h.action,
+       h.new_visit, h.continues_visit, url_path(h.url), coalesce(h.title, ''),
+       strip_url(h.target_url), coalesce(h.ref_type, 'direct'), coalesce(h.ref_name, ''),
+       h.campaign_name, coalesce(h.campaign_source, ''), coalesce(h.campaign_medium, ''),
+       coalesce(h.campaign_keyword, ''), coalesce(h.campaign_content, ''),
+       lower(btrim(h.search_keyword)), h.search_count,
+       h.event_category, h.event_action, coalesce(h.event_name, ''), h.event_value,
+       coalesce(h.browser, ''), coalesce(h.os, ''), coalesce(h.device, '')
+FROM r_sessions s
+JOIN hits h ON h.site_id = s.site_id AND h.session_id = s.session_id AND h.ts >= s.run_start
+WHERE h.arrival < :arrived_until AND h.ts < :ts_until;

@@ -1,0 +1,198 @@
+"""The aggregates give every report the same rows as the reference derivation from raw hits
+(tests/reference/), for random traffic rolled up in random arrival orders.
+
+Traffic: sessions on several sites in several zones, starting near the instants that cut
+things (hour boundaries, local midnights, the nights clocks change), with gaps around the
+30-minute rule, heartbeats, new_visit=1, hits of one instant (a bulk request's), and hits that
+arrive late (back-dated, or replayed after an outage) so that the roll-up must subtract what
+it added for a visit and add it again. After every run no aggregate may be negative; after the
+last, every report over random periods equals the reference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+
+import asyncpg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from collector.reports.runner import report_names, run_report
+from collector.retention.purge import AGGREGATE_TABLES
+from collector.retention.rollup import roll_up
+from collector.sites import add_site
+from collector.storage.db import migrate
+from collector.storage.partitions import ensure_partitions
+from collector.tracking.hit import COLUMNS, Hit
+from tests.reference import install, reference_report
+from tests.support import database_beside
+
+EXAMPLES = int(os.environ.get("COLLECTOR_PROPERTY_EXAMPLES", "20"))
+ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata")
+# Nights the clocks change, and the days around them: one window per example (retention is
+# 7 days, and the roll-up's guard sits just after it).
+WINDOWS = (
+    datetime(2026, 3, 29, 1, tzinfo=UTC),  # Europe/Berlin: 02:00 -> 03:00
+    datetime(2026, 10, 25, 1, tzinfo=UTC),  # Europe/Berlin: 03:00 -> 02:00
+    datetime(2026, 11, 1, 6, tzinfo=UTC),  # America/New_York: 02:00 -> 01:00
+)
+PAGES = ("/", "/a", "/b", "/news/1")
+TITLES = ("Home", "A", None, "Long title")
+ACTIONS = ("pageview", "pageview", "pageview", "ping", "event", "download", "outlink", "search")
+REFERRERS = (
+    ("direct", None),
+    ("search", "Google"),
+    ("website", "blog.example"),
+    ("campaign", "spring"),
+)
+AGENTS = (("Firefox", "Ubuntu", "desktop"), ("Chrome", "Android", "mobile"), (None, None, "tablet"))
+
+
+@dataclass(frozen=True)
+class Traffic:
+    window: datetime
+    hits: list[tuple[int, Hit]]  # (arrival batch, hit); the site index is hit.site_id
+    periods: list[tuple[int, int]]  # day offsets from the window's day, inclusive
+
+
+def _hit(draw: st.DrawFn, site: int, session: str, ts: datetime, new_visit: bool) -> Hit:
+    action = draw(st.sampled_from(ACTIONS))
+    ref_type, ref_name = draw(st.sampled_from(REFERRERS))
+    browser, os_name, device = draw(st.sampled_from(AGENTS))
+    page = draw(st.sampled_from(PAGES))
+    return Hit(
+        site_id=site,
+        ts=ts,
+        session_id=session,
+        new_visit=new_visit,
+        action=action,
+        url=f"https://site.example{page}?q=1",
+        title=draw(st.sampled_from(TITLES)) if action == "pageview" else None,
+        target_url=f"https://files.example/{page.strip('/') or 'x'}.pdf"
+        if action in ("download", "outlink")
+        else None,
+        ref_type=ref_type,
+        ref_name=ref_name,
+        campaign_name="spring" if ref_type == "campaign" else None,
+        campaign_source=draw(st.sampled_from([None, "news"])) if ref_type == "campaign" else None,
+        search_keyword=draw(st.sampled_from(["Parking", "parking ", "kita"]))
+        if action == "search"
+        else None,
+        search_count=draw(st.sampled_from([None, 0, 3])) if action == "search" else None,
+        event_category="Video" if action == "event" else None,
+        event_action=draw(st.sampled_from(["play", "stop"])) if action == "event" else None,
+        event_name=draw(st.sampled_from([None, "intro"])) if action == "event" else None,
+        event_value=draw(st.sampled_from([None, 1.5, 0.1, 2.0])) if action == "event" else None,
+        browser=browser,
+        os=os_name,
+        device=device,
+    )
+
+
+gap = st.one_of(
+    st.integers(0, 600),  # 0: a bulk request's hits share one instant
+    st.integers(1790, 1810),  # around the 30-minute rule
+    st.integers(1800, 14_400),
+)
+
+
+@st.composite
+def traffic(draw: st.DrawFn, sites: int) -> Traffic:
+    window = draw(st.sampled_from(WINDOWS))
+    hits: list[tuple[int, Hit]] = []
+    for _ in range(draw(st.integers(1, 12))):
+        site = draw(st.integers(0, sites - 1))
+        session = uuid.UUID(int=draw(st.integers(1, 2**64))).hex
+        # near an hour boundary, a local midnight or the change itself, within two days
+        ts = window + timedelta(
+            hours=draw(st.integers(-40, 40)), seconds=draw(st.sampled_from([-90, -5, 0, 30, 1700]))
+        )
+        for _ in range(draw(st.integers(1, 9))):
+            ts += timedelta(seconds=draw(gap))
+            hit = _hit(draw, site, session, ts, draw(st.booleans()) and draw(st.booleans()))
+            late = draw(st.integers(0, 9)) == 0  # arrives after hits that are newer
+            hits.append((draw(st.integers(0, 6)) if late else 0, hit))
+    periods = []
+    for _ in range(2):
+        a, b = sorted((draw(st.integers(-3, 3)), draw(st.integers(-3, 3))))
+        periods.append((a, b))
+    return Traffic(window, hits, periods)
+
+
+@pytest.fixture(scope="module")
+async def own_database(database_url: str) -> AsyncIterator[str]:
+    """A database of this module's own: its roll-up state and partitions are nobody else's."""
+    async with database_beside(database_url) as url:
+        yield url
+
+
+async def _negative(conn: asyncpg.Connection, table: str, site_ids: list[int]) -> int:
+    """Rows of `table` with a negative count (sums of e_v may be negative, counts not)."""
+    counts = await conn.fetch(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = $1 AND data_type = 'bigint'",
+        table,
+    )
+    least = ", ".join(r["column_name"] for r in counts)
+    n: int = await conn.fetchval(
+        f"SELECT count(*) FROM {table} WHERE site_id = ANY($1) AND least({least}) < 0",
+        site_ids,
+    )
+    return n
+
+
+async def _check(dsn: str, data: Traffic) -> None:
+    conn = await asyncpg.connect(dsn, server_settings={"timezone": "UTC"})
+    try:
+        await migrate(conn)
+        await install(conn)
+        site_ids = [
+            await add_site(conn, f"p{i}", [f"p{i}.example"], zone) for i, zone in enumerate(ZONES)
+        ]
+        hits = [(batch, replace(h, site_id=site_ids[h.site_id])) for batch, h in data.hits]
+        first = min(h.ts for _, h in hits)
+        last = max(h.ts for _, h in hits)
+        await ensure_partitions(conn, first, int((last - first).total_seconds() // 3600) + 2)
+        base = await conn.fetchval("SELECT now()")
+        step = timedelta(microseconds=10)
+        # Each batch arrives at its own instant, and the roll-up runs after each.
+        records = [(*h.record(), base + batch * step) for batch, h in hits]
+        await conn.copy_records_to_table("hits", records=records, columns=(*COLUMNS, "arrival"))
+        now = last + timedelta(hours=1)
+        for batch in sorted({b for b, _ in hits}):
+            await roll_up(conn, now, 7, arrived_until=base + (batch + 1) * step)
+            for table in AGGREGATE_TABLES:
+                negative = await _negative(conn, table, site_ids)
+                assert negative == 0, f"negative counts in {table} after batch {batch}"
+        day0 = data.window.date()
+        periods = [(day0 + timedelta(days=a), day0 + timedelta(days=b)) for a, b in data.periods]
+        for site in site_ids:
+            for first_day, last_day in periods:
+                await _same(conn, site, first_day, last_day)
+    finally:
+        await conn.close()
+
+
+async def _same(conn: asyncpg.Connection, site: int, first: date, last: date) -> None:
+    for name in report_names():
+        got = await run_report(conn, name, site, first, last, 1000)
+        want = await reference_report(conn, name, site, first, last, 1000)
+        assert got == want, f"{name} of site {site} over {first}..{last}"
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(traffic(len(ZONES)))
+def test_every_report_from_the_aggregates_equals_the_reference_from_raw_hits(
+    own_database: str, data: Traffic
+) -> None:
+    asyncio.run(_check(own_database, data))
