@@ -64,8 +64,13 @@ async def _prepare_demo(settings: Settings) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from collector.server import run
+    from collector.server import PortUnavailable, bind, run
 
+    try:  # first: nothing is started or printed for a port we cannot have
+        sockets = bind(args.host, args.port, reuse_port=args.workers > 1)
+    except PortUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     with database_settings(settings) as ready:
         site_id = asyncio.run(_prepare_demo(ready)) if settings.embedded else None
         base = f"http://{args.host}:{args.port}"
@@ -77,7 +82,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                 f"Demo site {site_id}. Paste into a page on localhost:\n{_snippet(base, site_id)}"
             )
         sys.stdout.flush()
-        run(ready, host=args.host, port=args.port, workers=args.workers)
+        run(ready, sockets, host=args.host, port=args.port, workers=args.workers)
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -175,6 +176,27 @@ def _serve_embedded(tmp_path: Path) -> None:
     assert 'data-site="1"' in out  # the demo site and its snippet
     assert (tmp_path / "data" / "postgres" / "PG_VERSION").exists()
     assert "postmaster.pid" not in os.listdir(tmp_path / "data" / "postgres")  # stopped on exit
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_on_a_busy_port_says_so_in_one_line_and_prints_nothing_else(
+    env: dict[str, str], workers: str
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "collector", "serve", "--port", str(port), "--workers", workers],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode != 0
+    assert done.stdout == ""  # no banner, no snippet
+    [line] = done.stderr.splitlines()
+    assert str(port) in line and "in use" in line and "--port" in line
 
 
 def _embedded_env(data_dir: Path) -> dict[str, str]:
