@@ -168,3 +168,29 @@ async def test_a_collector_named_127_0_0_1_gets_no_consent_cookie_from_a_localho
         [hit] = beacons.sent
         assert "cookie" not in await hit.all_headers()
         assert any(c["name"] == "collector_consent" for c in await context.cookies(other))
+
+
+async def test_opting_in_from_a_localhost_page_at_127_0_0_1_says_it_cannot_work(
+    banner: Banner, chromium: Any
+) -> None:
+    # The same trap through a banner's fetch: no "consent: true" and no receipt for a cookie
+    # the browser drops; the answer says why.
+    agree = (
+        "<script>async function agree() {"
+        f"  const r = await fetch('http://127.0.0.1:{banner.port}/optin', {{method: 'POST',"
+        "    credentials: 'include', headers: {Accept: 'application/json'}});"
+        "  document.body.dataset.answer = JSON.stringify([r.status, await r.json()]);"
+        "}</script><button onclick='agree()'>Agree</button>"
+    )
+    async with (
+        serve_pages({"/": lambda _: _html(agree)}) as site,
+        browser_context(chromium) as context,
+    ):
+        page = await context.new_page()
+        await page.goto(f"http://localhost:{urlsplit(site.base).port}/")
+        await page.get_by_role("button", name="Agree").click()
+        await page.wait_for_function("() => document.body.dataset.answer")
+        status, answer = await page.evaluate("() => JSON.parse(document.body.dataset.answer)")
+        cookies = await context.cookies()
+    assert status == 403 and "cross-site" in answer["error"]
+    assert cookies == []

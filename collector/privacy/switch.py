@@ -25,6 +25,11 @@ from collector.tracking.params import Site
 
 log = logging.getLogger(__name__)
 NO_STORE = {"Cache-Control": "no-store"}
+CROSS_SITE = (
+    "cross-site request: the browser keeps no SameSite=Lax cookie from this answer and sends "
+    "none with this page's hits, so the choice would not take effect; nothing recorded. Serve "
+    "the collector on the page's own site (same host, or a subdomain of its domain)"
+)
 
 
 def own_hosts(request: web.Request, settings: Settings) -> list[str]:
@@ -114,6 +119,13 @@ async def switch(request: web.Request, choice: Choice) -> web.Response:
     settings, sites = app[SETTINGS], app[SITES].all()
     if not is_allowed_origin(request.headers, own_hosts(request, settings), sites):
         return refuse(request, 403, "cross-site request refused: not from a configured site")
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        # A configured site, but another site than the collector's (the browser says so; the
+        # Host we see may be a proxy's). A receipt here would record a choice that cannot
+        # work, so none is written, and the site's banner may read why.
+        refused = refuse(request, 403, CROSS_SITE)
+        add_cors(request, refused)
+        return refused
     fields = await _fields(request)
     return_to = fields.get("return_to")
     if return_to and safe_return_to(return_to, sites) is None:
