@@ -20,6 +20,7 @@ from collector.appkeys import (
     METRICS,
     POOL,
     RATE_LIMITER,
+    RECEIPT_LIMIT,
     SCHEDULER,
     SETTINGS,
     SITES,
@@ -28,6 +29,7 @@ from collector.appkeys import (
 from collector.config import Settings
 from collector.metrics import Metrics
 from collector.privacy import me, page, switch
+from collector.privacy.receipt_limit import ReceiptLimit
 from collector.reports import api as reports_api
 from collector.reports import dashboard, openapi
 from collector.retention.scheduler import Scheduler
@@ -145,6 +147,7 @@ def create_app(
     app[RATE_LIMITER] = (
         RateLimiter(settings.rate_limit, settings.rate_limit_burst) if settings.rate_limit else None
     )
+    app[RECEIPT_LIMIT] = ReceiptLimit(settings.receipt_rate_limit, settings.receipt_max_per_hour)
     app.cleanup_ctx.extend([_database, _sites, _writer, _scheduler])
     app.on_startup.extend([_warm, endpoint.bind])
     for path in sorted(cors.TRACKING_PATHS):
