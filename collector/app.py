@@ -161,6 +161,7 @@ def create_app(
     app.router.add_post("/optin", switch.opt_in)
     app.router.add_get("/privacy/me", me.export)
     app.router.add_delete("/privacy/me", me.erase)
+    app.router.add_post("/privacy/me/erase", me.erase_form)
     for path in ("/optout", "/optin", "/privacy/me"):
         app.router.add_route("OPTIONS", path, switch.preflight)
     app.router.add_get("/healthz", healthz)

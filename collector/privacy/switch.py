@@ -79,8 +79,8 @@ async def preflight(request: web.Request) -> web.Response:
     return response
 
 
-async def _fields(request: web.Request) -> dict[str, str]:
-    """idsite, return_to, lang, embed: from the query, a form or a JSON body."""
+async def request_fields(request: web.Request) -> dict[str, str]:
+    """idsite, return_to, back, lang, embed: from the query, a form or a JSON body."""
     fields: dict[str, str] = dict(request.query)
     if request.content_type == "application/json":
         try:
@@ -112,9 +112,11 @@ def choose_site(
     return NO_SITE
 
 
-def back_to_page(fields: Mapping[str, str]) -> str:
-    """The page again (relative, so a path prefix in front of the collector still works)."""
-    keep = {k: fields[k] for k in ("lang", "embed", "idsite") if fields.get(k)}
+def back_to_page(fields: Mapping[str, str], *keys: str, **extra: str) -> str:
+    """The page again (relative, so a path prefix in front of the collector still works),
+    with its language, embedding, site and back link, `keys` of `fields`, and `extra`."""
+    names = ("lang", "embed", "idsite", "back", *keys)
+    keep = {k: fields[k] for k in names if fields.get(k)} | extra
     return "optout" + ("?" + urlencode(keep) if keep else "")
 
 
@@ -130,7 +132,7 @@ async def switch(request: web.Request, choice: Choice) -> web.Response:
         refused = refuse(request, 403, CROSS_SITE)
         add_cors(request, refused)
         return refused
-    fields = await _fields(request)
+    fields = await request_fields(request)
     return_to = fields.get("return_to")
     if return_to and safe_return_to(return_to, sites) is None:
         return refuse(request, 400, "return_to is not on a configured site")
