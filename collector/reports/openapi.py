@@ -288,13 +288,13 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
                     "Opt-out page: current state and a switch", "privacy", {"200": html_ok}
                 ),
                 "post": _page(
-                    "Withdraw consent",
+                    "Withdraw consent (never refused for the receipt limit: applied unrecorded)",
                     "privacy",
                     {
                         "200": html_ok,
                         "303": {"description": "back to the opt-out page or return_to"},
                         "400": _text("return_to is not on a configured site"),
-                        "403": _text("cross-site request refused"),
+                        "403": _text("cross-site request refused, or the browser says cross-site"),
                     },
                 ),
             },
@@ -314,7 +314,8 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
                         "200": html_ok,
                         "303": {"description": "back to the opt-out page or return_to"},
                         "400": _text("return_to is not on a configured site"),
-                        "403": _text("cross-site request refused"),
+                        "403": _text("cross-site request refused, or the browser says cross-site"),
+                        "429": _text("over the receipt limit; retry after Retry-After seconds"),
                     },
                 ),
             },
