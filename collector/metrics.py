@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 COUNTERS: dict[str, str] = {
     "hits_accepted": "hits queued for writing",
-    "hits_dropped": "hits answered as usual but not kept, by reason (no consent, bot, ...)",
-    "hits_rejected": "requests refused with a 4xx and a reason",
+    "hits_dropped": "hits answered as usual but not kept: no_consent, privacy_signal, bot",
+    "hits_rejected": "hits refused with a 4xx and a reason (bad input)",
     "hits_refused_full": "hits refused with 503: the queue was full",
     "hits_rate_limited": "hits refused with 429: their IP prefix was over COLLECTOR_RATE_LIMIT",
     "hits_stored": "hits written to the database",
@@ -21,12 +21,14 @@ COUNTERS: dict[str, str] = {
     "hits_replayed": "hits written from the spill file once the database was back",
     "hits_unstorable": "spilled hits the database refused on replay, dropped",
     "hits_lost": "hits neither written nor spilled at shutdown",
-    "batches_written": "COPY batches written",
+    "batches_written": "COPY batches written (also replayed ones)",
     "write_retries": "failed writes, retried with backoff",
-    "spill_full": "times the spill file was at COLLECTOR_SPILL_MAX_BYTES",
+    "spill_full": "times the spill files were at COLLECTOR_SPILL_MAX_BYTES",
     "spill_errors": "spill appends that failed (disk full, read-only)",
-    "consent_receipts": "consent receipts written, by choice (optin, optout)",
-    "receipts_limited": "consent choices over the receipt limit, by choice: no receipt written",
+    "consent_receipts": "consent receipts written: optin, optout",
+    "receipts_limited": (
+        "choices over the receipt limit, no receipt written: optin (refused), optout (applied)"
+    ),
 }
 LABELLED = frozenset({"hits_dropped", "consent_receipts", "receipts_limited"})
 
