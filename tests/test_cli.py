@@ -18,6 +18,7 @@ import orjson
 import psutil
 import pytest
 
+from collector.cli import browser_base
 from tests.support import CONSENT, free_port, request
 
 
@@ -176,6 +177,25 @@ def _serve_embedded(tmp_path: Path) -> None:
     assert 'data-site="1"' in out  # the demo site and its snippet
     assert (tmp_path / "data" / "postgres" / "PG_VERSION").exists()
     assert "postmaster.pid" not in os.listdir(tmp_path / "data" / "postgres")  # stopped on exit
+
+
+@pytest.mark.parametrize(
+    ("host", "base"),
+    [
+        ("127.0.0.1", "http://localhost:8000"),
+        ("127.8.9.10", "http://localhost:8000"),
+        ("::1", "http://localhost:8000"),
+        ("0.0.0.0", "http://localhost:8000"),
+        ("::", "http://localhost:8000"),
+        ("localhost", "http://localhost:8000"),
+        ("192.0.2.10", "http://192.0.2.10:8000"),
+        ("2001:db8::1", "http://[2001:db8::1]:8000"),
+        ("stats.example.org", "http://stats.example.org:8000"),
+    ],
+)
+def test_the_snippet_names_a_loopback_or_wildcard_collector_localhost(host: str, base: str) -> None:
+    # a page on localhost and a collector on 127.0.0.1 are two sites to a browser
+    assert browser_base(host, 8000) == base
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
