@@ -22,6 +22,7 @@ from collector.appkeys import (
     METRICS,
     POOL,
     RATE_LIMITER,
+    RECEIPT_LIMIT,
     REPORT_POOL,
     SCHEDULER,
     SETTINGS,
@@ -32,6 +33,7 @@ from collector.appkeys import (
 from collector.config import Settings
 from collector.metrics import Metrics
 from collector.privacy import me, page, switch
+from collector.privacy.receipt_limit import ReceiptLimit
 from collector.reports import api as reports_api
 from collector.reports import dashboard, openapi
 from collector.retention.horizon import raw_gone_before
@@ -159,6 +161,7 @@ def create_app(
     app[RATE_LIMITER] = (
         RateLimiter(settings.rate_limit, settings.rate_limit_burst) if settings.rate_limit else None
     )
+    app[RECEIPT_LIMIT] = ReceiptLimit(settings.receipt_rate_limit, settings.receipt_max_per_hour)
     app.cleanup_ctx.extend([_database, _sites, _writer, _scheduler])
     app.on_startup.extend([_warm, endpoint.bind])
     for path in sorted(cors.TRACKING_PATHS):
@@ -172,6 +175,7 @@ def create_app(
     app.router.add_post("/optin", switch.opt_in)
     app.router.add_get("/privacy/me", me.export)
     app.router.add_delete("/privacy/me", me.erase)
+    app.router.add_post("/privacy/me/erase", me.erase_form)
     for path in ("/optout", "/optin", "/privacy/me"):
         app.router.add_route("OPTIONS", path, switch.preflight)
     app.router.add_get("/healthz", healthz)

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from collector.config import Settings
 from collector.metrics import Metrics
+from collector.privacy.receipt_limit import ReceiptLimit
 from collector.retention.scheduler import Scheduler
 from collector.sites import SiteRegistry
 from collector.storage.writer import HitWriter
@@ -31,4 +32,5 @@ WRITER = web.AppKey("writer", HitWriter)
 TRACKER_SCRIPT: web.AppKey[Script] = web.AppKey("tracker_script")
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 RATE_LIMITER: web.AppKey[RateLimiter | None] = web.AppKey("rate_limiter")
+RECEIPT_LIMIT = web.AppKey("receipt_limit", ReceiptLimit)
 TRACKING: web.AppKey[Tracking] = web.AppKey("tracking")

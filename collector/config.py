@@ -120,6 +120,14 @@ class Settings:
     timezone: str = field(
         default="UTC", metadata=_env("TIMEZONE", "time zone of a site added without --timezone")
     )
+    receipt_rate_limit: int = field(
+        default=60,
+        metadata=_env("RECEIPT_RATE_LIMIT", "consent receipts per minute per IP prefix; 0: off"),
+    )
+    receipt_max_per_hour: int = field(
+        default=10_000,
+        metadata=_env("RECEIPT_MAX_PER_HOUR", "consent receipts per hour in all; 0: off"),
+    )
 
     def __post_init__(self) -> None:
         _check(self.ip_mask_level in (1, 2, 3), "IP_MASK_LEVEL", "must be 1, 2 or 3")
@@ -144,6 +152,8 @@ class Settings:
         _check(self.rate_limit >= 0, "RATE_LIMIT", "must be >= 0 (0: off)")
         _check(self.rate_limit_burst >= 1, "RATE_LIMIT_BURST", "must be >= 1")
         _check(_is_timezone(self.timezone), "TIMEZONE", "must be an IANA time zone, e.g. UTC")
+        _check(self.receipt_rate_limit >= 0, "RECEIPT_RATE_LIMIT", "must be >= 0 (0: off)")
+        _check(self.receipt_max_per_hour >= 0, "RECEIPT_MAX_PER_HOUR", "must be >= 0 (0: off)")
 
     @property
     def embedded(self) -> bool:

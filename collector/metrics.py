@@ -1,9 +1,37 @@
-"""Counters and gauges, rendered as Prometheus text at GET /metrics. Owned by the app."""
+"""Counters and gauges, rendered as Prometheus text at GET /metrics. Owned by the app.
+
+Every counter is declared in `COUNTERS`, so /metrics shows it from the start (at 0, or with
+no sample yet for one split by a label): a dashboard can tell "none yet" from "not exported".
+The README's metrics table lists the same names (tests/test_metrics.py).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+
+COUNTERS: dict[str, str] = {
+    "hits_accepted": "hits queued for writing",
+    "hits_dropped": "hits answered as usual but not kept: no_consent, privacy_signal, bot",
+    "hits_rejected": "hits refused with a 4xx and a reason (bad input)",
+    "hits_refused_full": "hits refused with 503: the queue was full",
+    "hits_rate_limited": "hits refused with 429: their IP prefix was over COLLECTOR_RATE_LIMIT",
+    "hits_stored": "hits written to the database",
+    "hits_spilled": "hits appended to the spill file during a database outage",
+    "hits_replayed": "hits written from the spill file once the database was back",
+    "hits_unstorable": "spilled hits the database refused on replay, dropped",
+    "hits_lost": "hits neither written nor spilled at shutdown",
+    "hits_expired": "spilled hits older than retention when replayed, not written (P4)",
+    "batches_written": "COPY batches written (also replayed ones)",
+    "write_retries": "failed writes, retried with backoff",
+    "spill_full": "times the spill files were at COLLECTOR_SPILL_MAX_BYTES",
+    "spill_errors": "spill appends that failed (disk full, read-only)",
+    "consent_receipts": "consent receipts written: optin, optout",
+    "receipts_limited": (
+        "choices over the receipt limit, no receipt written: optin (refused), optout (applied)"
+    ),
+}
+LABELLED = frozenset({"hits_dropped", "consent_receipts", "receipts_limited"})
 
 
 class Metrics:
@@ -25,13 +53,17 @@ class Metrics:
 
     def render(self) -> str:
         lines: list[str] = []
-        names = sorted({name for name, _ in self.counters})
+        names = sorted(set(COUNTERS) | {name for name, _ in self.counters})
         for name in names:
+            if name in COUNTERS:
+                lines.append(f"# HELP collector_{name} {COUNTERS[name]}")
             lines.append(f"# TYPE collector_{name} counter")
-            for (n, label), v in sorted(self.counters.items()):
-                if n == name:
-                    tag = f'{{reason="{label}"}}' if label else ""
-                    lines.append(f"collector_{name}{tag} {v}")
+            samples = [(label, v) for (n, label), v in sorted(self.counters.items()) if n == name]
+            if not samples and name not in LABELLED:
+                samples = [("", 0)]
+            for label, v in samples:
+                tag = f'{{reason="{label}"}}' if label else ""
+                lines.append(f"collector_{name}{tag} {v}")
         for name, read in sorted(self._gauges.items()):
             if self._help[name]:
                 lines.append(f"# HELP collector_{name} {self._help[name]}")

@@ -1,11 +1,18 @@
-"""Running the app: one process, or N processes sharing the port (SO_REUSEPORT)."""
+"""Running the app: one process, or N processes sharing the port (SO_REUSEPORT).
+
+The port is bound first, before the database, the app or a single line of output, so a busy
+port is one clear error (`PortUnavailable`) instead of a traceback after the start banner.
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
 import multiprocessing
 import os
 import signal
+import socket
+from collections.abc import Sequence
 
 from aiohttp import web
 
@@ -14,6 +21,11 @@ from collector.config import Settings
 
 log = logging.getLogger(__name__)
 SHUTDOWN_TIMEOUT = 10.0
+BACKLOG = 128  # aiohttp's default
+
+
+class PortUnavailable(Exception):
+    """The address cannot be listened on; the message is one line for the person starting it."""
 
 
 def _loop() -> object:
@@ -24,12 +36,52 @@ def _loop() -> object:
     return uvloop.new_event_loop()
 
 
-def run_one(settings: Settings, host: str, port: int, reuse_port: bool = False) -> None:
-    """Serve until SIGTERM/SIGINT; then stop accepting, finish requests, flush, return."""
+def bind(host: str, port: int, *, reuse_port: bool = False) -> list[socket.socket]:
+    """Sockets bound to every address of `host` (a name may have an IPv4 and an IPv6 one).
+
+    Without `reuse_port` they listen at once: connections wait in the backlog until the app
+    is ready. With it (several workers) they stay unlistened, a reservation of the port for
+    this user's workers, each of which listens on a socket of its own.
+    """
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise PortUnavailable(f"cannot listen on {host!r}: {exc}") from None
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(found):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio does
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            if not reuse_port:
+                sock.listen(BACKLOG)
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        why = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+        raise PortUnavailable(f"port {port} on {host} {why}: choose another with --port") from None
+    return sockets
+
+
+def run_one(
+    settings: Settings,
+    host: str | None = None,
+    port: int | None = None,
+    reuse_port: bool = False,
+    sockets: Sequence[socket.socket] | None = None,
+) -> None:
+    """Serve until SIGTERM/SIGINT; then stop accepting, finish requests, flush, return.
+    On `sockets` already bound, or else on host:port."""
     web.run_app(
         create_app(settings),
         host=host,
         port=port,
+        sock=sockets,
         reuse_port=reuse_port or None,
         access_log_class=AccessLogger,
         access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
@@ -40,9 +92,12 @@ def run_one(settings: Settings, host: str, port: int, reuse_port: bool = False) 
     )
 
 
-def run(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
+def run(
+    settings: Settings, sockets: list[socket.socket], *, host: str, port: int, workers: int = 1
+) -> None:
+    """Serve on `sockets` from `bind` (with reuse_port when workers > 1)."""
     if workers <= 1:
-        run_one(settings, host, port)
+        run_one(settings, sockets=sockets)
         return
     ctx = multiprocessing.get_context("spawn")
     procs = [
@@ -62,3 +117,5 @@ def run(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
     signal.signal(signal.SIGINT, forward)
     for p in procs:
         p.join()
+    for sock in sockets:  # the reservation ends with the workers
+        sock.close()

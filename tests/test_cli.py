@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -17,6 +18,7 @@ import orjson
 import psutil
 import pytest
 
+from collector.cli import browser_base
 from tests.support import CONSENT, free_port, request
 
 
@@ -181,8 +183,7 @@ def test_serve_without_database_url_runs_on_the_embedded_postgresql() -> None:
 
 
 def _serve_embedded(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "COLLECTOR_DATABASE_URL"}
-    env["COLLECTOR_DATA_DIR"] = str(tmp_path / "data")
+    env = _embedded_env(tmp_path / "data")
     port = free_port()
     proc = _start(env, port)
     try:
@@ -194,6 +195,69 @@ def _serve_embedded(tmp_path: Path) -> None:
     assert 'data-site="1"' in out  # the demo site and its snippet
     assert (tmp_path / "data" / "postgres" / "PG_VERSION").exists()
     assert "postmaster.pid" not in os.listdir(tmp_path / "data" / "postgres")  # stopped on exit
+
+
+@pytest.mark.parametrize(
+    ("host", "base"),
+    [
+        ("127.0.0.1", "http://localhost:8000"),
+        ("127.8.9.10", "http://localhost:8000"),
+        ("::1", "http://localhost:8000"),
+        ("0.0.0.0", "http://localhost:8000"),
+        ("::", "http://localhost:8000"),
+        ("localhost", "http://localhost:8000"),
+        ("192.0.2.10", "http://192.0.2.10:8000"),
+        ("2001:db8::1", "http://[2001:db8::1]:8000"),
+        ("stats.example.org", "http://stats.example.org:8000"),
+    ],
+)
+def test_the_snippet_names_a_loopback_or_wildcard_collector_localhost(host: str, base: str) -> None:
+    # a page on localhost and a collector on 127.0.0.1 are two sites to a browser
+    assert browser_base(host, 8000) == base
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_on_a_busy_port_says_so_in_one_line_and_prints_nothing_else(
+    env: dict[str, str], workers: str
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "collector", "serve", "--port", str(port), "--workers", workers],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode != 0
+    assert done.stdout == ""  # no banner, no snippet
+    [line] = done.stderr.splitlines()
+    assert str(port) in line and "in use" in line and "--port" in line
+
+
+def _embedded_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "COLLECTOR_DATABASE_URL"}
+    return {**env, "COLLECTOR_DATA_DIR": str(data_dir)}
+
+
+def test_commands_on_the_embedded_database_are_quiet_alone_and_when_joining_serve() -> None:
+    with tempfile.TemporaryDirectory(prefix="collector-quiet-") as tmp:
+        env = _embedded_env(Path(tmp) / "data")
+        run = [sys.executable, "-m", "collector", "site", "list"]
+        # starts the embedded server, applies the migrations, stops it
+        alone = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
+        port = free_port()
+        proc = _start(env, port)
+        try:
+            _wait_healthy(port, proc)
+            joined = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
+        finally:
+            _stop(proc)
+    assert (alone.returncode, alone.stderr) == (0, "")
+    assert (joined.returncode, joined.stderr) == (0, "")
+    assert joined.stdout.startswith("1\tDemo\t")  # it did reach serve's database
 
 
 def test_two_workers_share_the_port_and_sigterm_flushes_both(env: dict[str, str]) -> None:

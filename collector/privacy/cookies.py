@@ -23,6 +23,7 @@ from collector.tracking.session import SESSION_COOKIE, session_from_cookie
 CONSENT_COOKIE = "collector_consent"
 MATOMO_CONSENT_COOKIE = "mtm_consent"
 LIFETIME = timedelta(days=365)
+UNRECORDED = "unrecorded"  # an opt-out without a receipt: still a veto, names no receipt
 _EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
 
 
@@ -65,10 +66,11 @@ def opt_in_cookies(
 
 
 def opt_out_cookies(
-    receipt_id: uuid.UUID, now: datetime, settings: Settings, secure: bool
+    receipt_id: uuid.UUID | None, now: datetime, settings: Settings, secure: bool
 ) -> list[str]:
     """Withdrawal: every consent cookie we can reach expires (Matomo's `mtm_consent` too, so its
-    own tracker stops), and `collector_optout` vetoes any we cannot reach (consent gate)."""
+    own tracker stops), and `collector_optout` vetoes any we cannot reach (consent gate). It
+    holds the receipt id, or `UNRECORDED` when no receipt could be written (receipt limit)."""
     domain = settings.cookie_domain
     cleared = [
         value
@@ -77,7 +79,8 @@ def opt_out_cookies(
         )
         for value in clear_cookies(name, secure=secure, domain=domain)
     ]
-    return [*cleared, set_cookie(OPTOUT_COOKIE, receipt_id.hex, now, secure=secure, domain=domain)]
+    value = receipt_id.hex if receipt_id else UNRECORDED
+    return [*cleared, set_cookie(OPTOUT_COOKIE, value, now, secure=secure, domain=domain)]
 
 
 def clear_session_cookie(secure: bool) -> list[str]:

@@ -1,4 +1,4 @@
-"""GET and DELETE /privacy/me: access, portability and erasure (promise P8).
+"""GET and DELETE /privacy/me, POST /privacy/me/erase: access, portability, erasure (P8).
 
 What can be found is what the current `collector_session` cookie links: the hits of this
 browser session, and the receipts whose ids the consent cookies hold. Once the session
@@ -22,7 +22,14 @@ from collector.privacy.cookies import clear_session_cookie, is_https, receipt_id
 from collector.privacy.origin import is_allowed_origin
 from collector.privacy.queries import query
 from collector.privacy.receipts import find_receipts
-from collector.privacy.switch import NO_STORE, add_cors, own_hosts, refuse
+from collector.privacy.switch import (
+    NO_STORE,
+    add_cors,
+    back_to_page,
+    own_hosts,
+    refuse,
+    request_fields,
+)
 from collector.retention.rollup import retract_session
 from collector.retention.scheduler import hold_job_lock
 from collector.tracking.consent import parse_cookies
@@ -104,27 +111,58 @@ async def erase_session(
     return erased
 
 
-async def erase(request: web.Request) -> web.Response:
+def _refused(request: web.Request) -> web.Response | None:
+    """403 unless same-site: a third party must not erase a visitor's data."""
     app = request.app
-    settings, sites = app[SETTINGS], app[SITES].all()
-    if not is_allowed_origin(request.headers, own_hosts(request, settings), sites):
-        return refuse(request, 403, "cross-site request refused: not from a configured site")
+    own = own_hosts(request, app[SETTINGS])
+    if is_allowed_origin(request.headers, own, app[SITES].all()):
+        return None
+    return refuse(request, 403, "cross-site request refused: not from a configured site")
+
+
+async def _erase_this_session(request: web.Request) -> dict[str, int]:
+    """Erase what the request's session cookie links (the queue first); rows per table."""
+    app = request.app
     cookies = parse_cookies(request.headers.get("Cookie"))
     session_id = session_from_cookie(cookies.get(SESSION_COOKIE))
-    erased: dict[str, int] = {}
-    if session_id:
-        await app[WRITER].flush()
-        async with app[POOL].acquire() as conn:
-            erased = await erase_session(
-                conn,
-                session_id,
-                [s.site_id for s in sites],
-                now=app[CLOCK](),
-                retention_days=settings.retention_days,
-            )
-        log.info("privacy=erased rows=%d", sum(erased.values()))
-    response = _json({"erased": erased, "session": None})
-    for cookie in clear_session_cookie(is_https(request, settings)):
+    if not session_id:
+        return {}
+    await app[WRITER].flush()
+    async with app[POOL].acquire() as conn:
+        erased = await erase_session(
+            conn,
+            session_id,
+            [s.site_id for s in app[SITES].all()],
+            now=app[CLOCK](),
+            retention_days=app[SETTINGS].retention_days,
+        )
+    log.info("privacy=erased rows=%d", sum(erased.values()))
+    return erased
+
+
+def _forget_session(request: web.Request, response: web.Response) -> web.Response:
+    for cookie in clear_session_cookie(is_https(request, request.app[SETTINGS])):
         response.headers.add("Set-Cookie", cookie)
     add_cors(request, response)
     return response
+
+
+async def erase(request: web.Request) -> web.Response:
+    """DELETE /privacy/me: erase, and say what in JSON (for a site's fetch)."""
+    if (refused := _refused(request)) is not None:
+        return refused
+    erased = await _erase_this_session(request)
+    return _forget_session(request, _json({"erased": erased, "session": None}))
+
+
+async def erase_form(request: web.Request) -> web.Response:
+    """POST /privacy/me/erase: the same from the opt-out page's plain form; 303 back to the
+    page, which says how many rows went (`?erased=N`)."""
+    if (refused := _refused(request)) is not None:
+        return refused
+    fields = await request_fields(request)
+    erased = await _erase_this_session(request)
+    page = back_to_page(fields, "return_to", erased=str(sum(erased.values())))
+    # relative to /privacy/me/erase, so a path prefix in front of the collector still works
+    response = web.Response(status=303, headers={**NO_STORE, "Location": "../../" + page})
+    return _forget_session(request, response)

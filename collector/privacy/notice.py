@@ -218,12 +218,14 @@ def notice_sections(s: Settings, lang: str) -> list[Section]:
             _t(
                 lang,
                 "While your browser session lasts you can see everything linked to it, as "
-                "JSON (`GET /privacy/me`: access and portability), and erase it "
-                "(`DELETE /privacy/me`). Once the session has ended, nothing links the records "
+                "JSON (`GET /privacy/me`: access and portability), and erase it (the erase "
+                "button on the opt-out page `/optout`, or `DELETE /privacy/me`). Once the "
+                "session has ended, nothing links the records "
                 "to you any more, so they cannot be found, by you or by us.",
                 "Solange Ihre Browsersitzung dauert, können Sie alles, was mit ihr verknüpft "
                 "ist, als JSON abrufen (`GET /privacy/me`: Auskunft und Übertragbarkeit) und "
-                "löschen (`DELETE /privacy/me`). Nach dem Ende der Sitzung verknüpft nichts "
+                "löschen (mit der Schaltfläche auf der Widerspruchsseite `/optout` oder "
+                "`DELETE /privacy/me`). Nach dem Ende der Sitzung verknüpft nichts "
                 "die Daten mehr mit Ihnen; sie sind dann weder für Sie noch für uns auffindbar.",
             )
         ],

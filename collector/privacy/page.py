@@ -1,8 +1,9 @@
 """GET /optout: the opt-out link page (promise P6), in German and English.
 
-Says whether statistics are on for this browser and offers one button that switches, as a
-plain form (no JavaScript). Loads nothing from anywhere (P5): inline CSS, no images, no
-fonts. `?embed=1` drops the page chrome for an iframe; only the configured sites may frame it.
+Says whether statistics are on for this browser and offers one button that switches, and one
+that erases what the session cookie links (P8), as plain forms (no JavaScript). Loads nothing
+from anywhere (P5): inline CSS, no images, no fonts. `?embed=1` drops the page chrome for an
+iframe; only the configured sites may frame it.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from collector.appkeys import SETTINGS, SITES
 from collector.config import Settings
 from collector.privacy.cookies import receipt_ids
 from collector.privacy.origin import content_security_policy, safe_return_to, site_for_host
+from collector.privacy.switch import own_hosts
 from collector.tracking.consent import has_consent, parse_cookies, refuses_by_signal
 from collector.tracking.params import Site
+from collector.tracking.session import SESSION_COOKIE, session_from_cookie
 
 LANGUAGES = ("de", "en")
 
@@ -41,6 +44,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "turn_on": "Turn statistics on",
         "receipt": "Receipt of your last choice:",
         "back": "Back to the website",
+        "erase": "Erase what this session links",
+        "erased": "Erased: {n} linked to this browser session, and the cookie that linked them.",
+        "erased_none": "Nothing was linked to this browser session: there was nothing to erase.",
+        "record": "1 record",
+        "records": "{n} records",
         "about": "What is stored, and your rights",
         "what": "Only with your consent we record the pages you visit, with time, the page "
         "you came from, browser type and a shortened IP address. A cookie without an expiry "
@@ -64,6 +72,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "turn_on": "Statistik einschalten",
         "receipt": "Beleg Ihrer letzten Entscheidung:",
         "back": "Zurück zur Website",
+        "erase": "Daten dieser Sitzung löschen",
+        "erased": "Gelöscht: {n} dieser Browsersitzung, und das Cookie, das sie verknüpfte.",
+        "erased_none": "Mit dieser Browsersitzung war nichts verknüpft: Es gab nichts zu löschen.",
+        "record": "1 Datensatz",
+        "records": "{n} Datensätze",
         "about": "Was gespeichert wird, und Ihre Rechte",
         "what": "Nur mit Ihrer Einwilligung erfassen wir die besuchten Seiten mit Uhrzeit, "
         "der Seite, von der Sie kamen, dem Browsertyp und einer gekürzten IP-Adresse. Ein "
@@ -127,6 +140,12 @@ def _signal_names(headers: Mapping[str, str], settings: Settings) -> str:
     return ", ".join(names)
 
 
+def _erased_text(t: Mapping[str, str], erased: int) -> str:
+    if not erased:
+        return t["erased_none"]
+    return t["erased"].format(n=t["record"] if erased == 1 else t["records"].format(n=erased))
+
+
 def render_page(
     *,
     lang: str,
@@ -138,7 +157,11 @@ def render_page(
     return_to: str | None,
     embed: bool,
     settings: Settings,
+    can_erase: bool = False,
+    erased: int | None = None,
 ) -> str:
+    """`return_to`: the back link's target; `can_erase`: a session cookie came with the
+    request; `erased`: rows the erase form just removed (its redirect says how many)."""
     t = TEXTS[lang]
     status = t[state.value].format(signal=escape(signal))
     inputs = "".join(
@@ -152,11 +175,18 @@ def render_page(
             f'<form method="post" action="optout">{inputs}<button>{t["turn_off"]}</button></form>'
         )
     parts = [f'<p class="state" role="status">{status}</p>', form]
+    if erased is not None:
+        parts.insert(1, f'<p role="status">{_erased_text(t, erased)}</p>')
     if receipt:
         parts.append(f"<p>{t['receipt']} <code>{escape(receipt)}</code></p>")
     if not embed:
         parts.insert(0, f"<h1>{t['title']}</h1>")
         parts.append(f"<h2>{t['about']}</h2><p>{t['what']}</p><p>{t['find']}</p>")
+        if can_erase:  # a plain form: erasing needs no JavaScript
+            parts.append(
+                f'<form method="post" action="privacy/me/erase">{inputs}'
+                f"<button>{t['erase']}</button></form>"
+            )
         days = settings.retention_days
         parts.append(
             "<p>"
@@ -189,6 +219,25 @@ def _framing_sites(
     return []
 
 
+def _back_link(request: web.Request, settings: Settings, sites: list[Site]) -> str | None:
+    """Without `return_to`: a back link to the site page the visitor came from (`?back=`
+    as the page's own forms carry it along, else the Referer), never to the collector."""
+    if back := safe_return_to(request.query.get("back"), sites):
+        return back
+    back = safe_return_to(request.headers.get("Referer"), sites)  # parsed safely first
+    own = {h.lower() for h in own_hosts(request, settings)}
+    return None if back is None or urlsplit(back).netloc.lower() in own else back
+
+
+def _erased(query: Mapping[str, str], cookies: Mapping[str, str]) -> int | None:
+    """How many rows the erase form's redirect says it erased. Believed only without a
+    session cookie (the erasure expired it), so a link cannot claim erasure of live data."""
+    value = query.get("erased", "")
+    if not (value.isascii() and value.isdigit() and len(value) <= 9):
+        return None
+    return None if session_from_cookie(cookies.get(SESSION_COOKIE)) else int(value)
+
+
 async def optout_page(request: web.Request) -> web.Response:
     app = request.app
     settings, sites = app[SETTINGS], app[SITES].all()
@@ -196,6 +245,7 @@ async def optout_page(request: web.Request) -> web.Response:
     lang = choose_language(query.get("lang"), request.headers.get("Accept-Language"))
     embed = query.get("embed") == "1"
     return_to = safe_return_to(query.get("return_to"), sites)
+    back = None if return_to else _back_link(request, settings, sites)
     idsite = query.get("idsite", "")
     hidden = {"lang": lang}
     if embed:
@@ -204,6 +254,8 @@ async def optout_page(request: web.Request) -> web.Response:
         hidden["idsite"] = idsite
     if return_to:
         hidden["return_to"] = return_to
+    if back:
+        hidden["back"] = back  # a link only: the switches still come back to this page
     cookies = parse_cookies(request.headers.get("Cookie"))
     state = consent_state(cookies, request.headers, settings)
     held = receipt_ids(cookies)
@@ -214,9 +266,11 @@ async def optout_page(request: web.Request) -> web.Response:
         can_withdraw=has_consent(cookies, settings.consent_cookies),
         receipt=held[0].hex if held else None,
         hidden=hidden,
-        return_to=return_to,
+        return_to=return_to or back,
         embed=embed,
         settings=settings,
+        can_erase=session_from_cookie(cookies.get(SESSION_COOKIE)) is not None,
+        erased=_erased(query, cookies),
     )
     return web.Response(
         text=html,

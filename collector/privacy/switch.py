@@ -9,6 +9,7 @@ cookies expire in this answer and `collector_optout` vetoes any the browser stil
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -16,15 +17,23 @@ from urllib.parse import urlencode, urlsplit
 import orjson
 from aiohttp import web
 
-from collector.appkeys import CLOCK, METRICS, POOL, SETTINGS, SITES
+from collector.appkeys import CLOCK, METRICS, POOL, RECEIPT_LIMIT, SETTINGS, SITES
 from collector.config import Settings
 from collector.privacy.cookies import is_https, opt_in_cookies, opt_out_cookies, peer_is_trusted
 from collector.privacy.origin import cors_origin, is_allowed_origin, safe_return_to, site_for_host
-from collector.privacy.receipts import NO_SITE, Choice, new_receipt, write_receipt
+from collector.privacy.receipts import NO_SITE, Choice, Receipt, new_receipt, write_receipt
+from collector.tracking.anonymise import anonymise_ip, client_address
 from collector.tracking.params import Site
 
 log = logging.getLogger(__name__)
 NO_STORE = {"Cache-Control": "no-store"}
+CROSS_SITE = (
+    "cross-site request: the browser keeps no SameSite=Lax cookie from this answer and sends "
+    "none with this page's hits, so the choice would not take effect; nothing recorded. Serve "
+    "the collector on the page's own site (same host, or a subdomain of its domain)"
+)
+TOO_MANY = "too many consent choices from this network or in all just now; retry later"
+UNRECORDED_NOTE = "opt-out applied; no receipt written: too many receipts just now"
 
 
 def own_hosts(request: web.Request, settings: Settings) -> list[str]:
@@ -70,8 +79,8 @@ async def preflight(request: web.Request) -> web.Response:
     return response
 
 
-async def _fields(request: web.Request) -> dict[str, str]:
-    """idsite, return_to, lang, embed: from the query, a form or a JSON body."""
+async def request_fields(request: web.Request) -> dict[str, str]:
+    """idsite, return_to, back, lang, embed: from the query, a form or a JSON body."""
     fields: dict[str, str] = dict(request.query)
     if request.content_type == "application/json":
         try:
@@ -103,9 +112,11 @@ def choose_site(
     return NO_SITE
 
 
-def back_to_page(fields: Mapping[str, str]) -> str:
-    """The page again (relative, so a path prefix in front of the collector still works)."""
-    keep = {k: fields[k] for k in ("lang", "embed", "idsite") if fields.get(k)}
+def back_to_page(fields: Mapping[str, str], *keys: str, **extra: str) -> str:
+    """The page again (relative, so a path prefix in front of the collector still works),
+    with its language, embedding, site and back link, `keys` of `fields`, and `extra`."""
+    names = ("lang", "embed", "idsite", "back", *keys)
+    keep = {k: fields[k] for k in names if fields.get(k)} | extra
     return "optout" + ("?" + urlencode(keep) if keep else "")
 
 
@@ -114,7 +125,14 @@ async def switch(request: web.Request, choice: Choice) -> web.Response:
     settings, sites = app[SETTINGS], app[SITES].all()
     if not is_allowed_origin(request.headers, own_hosts(request, settings), sites):
         return refuse(request, 403, "cross-site request refused: not from a configured site")
-    fields = await _fields(request)
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        # A configured site, but another site than the collector's (the browser says so; the
+        # Host we see may be a proxy's). A receipt here would record a choice that cannot
+        # work, so none is written, and the site's banner may read why.
+        refused = refuse(request, 403, CROSS_SITE)
+        add_cors(request, refused)
+        return refused
+    fields = await request_fields(request)
     return_to = fields.get("return_to")
     if return_to and safe_return_to(return_to, sites) is None:
         return refuse(request, 400, "return_to is not on a configured site")
@@ -123,23 +141,55 @@ async def switch(request: web.Request, choice: Choice) -> web.Response:
         return refuse(request, 400, "unknown idsite")
 
     receipt = new_receipt(site_id, choice, app[CLOCK](), settings.policy_version)
+    wait = app[RECEIPT_LIMIT].take(ip_prefix(request, settings), receipt.ts.timestamp())
+    if wait:
+        app[METRICS].count("receipts_limited", choice.value)  # no log line: a flood is cheap
+        if choice is Choice.OPT_IN:
+            limited = refuse(request, 429, TOO_MANY)
+            limited.headers["Retry-After"] = str(math.ceil(wait))
+            add_cors(request, limited)
+            return limited
+        # A withdrawal is never refused (P6): it takes effect, without a receipt.
+        return _answer(request, receipt, recorded=False, location=return_to or back_to_page(fields))
     async with app[POOL].acquire() as conn:
         await write_receipt(conn, receipt)
     app[METRICS].count("consent_receipts", choice.value)
     log.info("consent=%s site=%d", choice.value, site_id)
+    return _answer(request, receipt, recorded=True, location=return_to or back_to_page(fields))
 
-    secure = is_https(request, settings)
-    make = opt_in_cookies if choice is Choice.OPT_IN else opt_out_cookies
+
+def ip_prefix(request: web.Request, settings: Settings) -> str:
+    """The client's truncated address (P2: truncated at once), to key the receipt limit."""
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    address = client_address(
+        peer[0] if isinstance(peer, tuple) else None, request.headers, settings.trusted_proxies
+    )
+    return anonymise_ip(address, settings.ip_mask_level) or ""
+
+
+def _answer(
+    request: web.Request, receipt: Receipt, *, recorded: bool, location: str
+) -> web.Response:
+    """JSON for a banner's fetch, else a 303; the cookies of the choice either way."""
+    settings = request.app[SETTINGS]
     response: web.Response
     if wants_json(request):
-        body: dict[str, Any] = {"consent": choice is Choice.OPT_IN, **receipt.as_json()}
+        body: dict[str, Any] = {"consent": receipt.choice is Choice.OPT_IN, **receipt.as_json()}
+        if not recorded:
+            body.update(receipt_id=None, note=UNRECORDED_NOTE)
         response = web.Response(
             body=orjson.dumps(body), content_type="application/json", headers=NO_STORE
         )
     else:
-        location = return_to or back_to_page(fields)
         response = web.Response(status=303, headers={**NO_STORE, "Location": location})
-    for cookie in make(receipt.receipt_id, receipt.ts, settings, secure):
+    secure = is_https(request, settings)
+    if receipt.choice is Choice.OPT_IN:
+        cookies = opt_in_cookies(receipt.receipt_id, receipt.ts, settings, secure)
+    else:
+        cookies = opt_out_cookies(
+            receipt.receipt_id if recorded else None, receipt.ts, settings, secure
+        )
+    for cookie in cookies:
         response.headers.add("Set-Cookie", cookie)
     add_cors(request, response)
     return response

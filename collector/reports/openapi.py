@@ -2,8 +2,8 @@
 
 Built from code (report names from `sql/reports/`, limits from `period`), so it cannot drift
 from what the server accepts. Paths that other parts of the collector serve (`/tracker.js`,
-`/optout`, `/optin`, `/privacy/me`) are described by their contract in docs/design.md;
-their owners refine the details.
+`/optout`, `/optin`, `/privacy/me`, `/privacy/me/erase`) are described by their contract in
+docs/design.md; their owners refine the details.
 """
 
 from __future__ import annotations
@@ -199,6 +199,30 @@ def _live_get() -> dict[str, Any]:
     }
 
 
+def _erase_form() -> dict[str, Any]:
+    text = {"type": "string"}
+    fields = {"lang": text, "embed": text, "idsite": text, "return_to": text, "back": text}
+    return {
+        "summary": "Erase what the session cookie links, from the opt-out page's plain form",
+        "description": "Same-site only. Answers 303 to the opt-out page, which says how many "
+        "rows were erased (`?erased=N`), keeping its language, site and back link.",
+        "tags": ["privacy"],
+        "requestBody": {
+            "required": False,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {"type": "object", "properties": fields}
+                }
+            },
+        },
+        "responses": {
+            "303": {"description": "erased: back to the opt-out page"},
+            "400": _text("the body is not a form or JSON object"),
+            "403": _text("cross-site request refused"),
+        },
+    }
+
+
 def _page(summary: str, tag: str, responses: dict[str, Any]) -> dict[str, Any]:
     return {"summary": summary, "tags": [tag], "responses": responses}
 
@@ -300,13 +324,13 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
                     "Opt-out page: current state and a switch", "privacy", {"200": html_ok}
                 ),
                 "post": _page(
-                    "Withdraw consent",
+                    "Withdraw consent (never refused for the receipt limit: applied unrecorded)",
                     "privacy",
                     {
                         "200": html_ok,
                         "303": {"description": "back to the opt-out page or return_to"},
                         "400": _text("return_to is not on a configured site"),
-                        "403": _text("cross-site request refused"),
+                        "403": _text("cross-site request refused, or the browser says cross-site"),
                     },
                 ),
             },
@@ -326,7 +350,8 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
                         "200": html_ok,
                         "303": {"description": "back to the opt-out page or return_to"},
                         "400": _text("return_to is not on a configured site"),
-                        "403": _text("cross-site request refused"),
+                        "403": _text("cross-site request refused, or the browser says cross-site"),
+                        "429": _text("over the receipt limit; retry after Retry-After seconds"),
                     },
                 ),
             },
@@ -354,6 +379,7 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
                     },
                 ),
             },
+            "/privacy/me/erase": {"post": _erase_form()},
             "/api/reports": {
                 "get": {
                     "summary": "The names of the reports",

@@ -2,7 +2,8 @@
 
 Both are real packages (installed by scripts/test-deps and the test extras, not vendored).
 A server sending hits for its visitors has no cookie jar of its own: it forwards the
-visitor's Cookie header (consent is always the visitor's, P1) and User-Agent.
+visitor's Cookie header (consent is always the visitor's, P1) and User-Agent, and passes the
+collector's Set-Cookie (`collector_session`) back to the visitor, or each hit is a new visit.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import requests
+from aiohttp import web
 from matomopy import MatomoTracker
+from yarl import URL
 
-from tests.support import CHROME_UA, Running
+from tests.support import CHROME_UA, Running, free_port
 
 ROOT = Path(__file__).parent.parent.parent
 NODE_MODULES = ROOT / ".cache" / "test-deps" / "node_modules"
@@ -140,3 +144,63 @@ async def test_python_matomopy_without_the_visitors_consent_cookie_stores_nothin
 
     await asyncio.to_thread(send)
     assert await _stored(server) == []
+
+
+def _backend(server: Running, *, pass_set_cookie_back: bool) -> web.Application:
+    """A site's server that reports each page it serves with matomopy, forwarding the
+    visitor's Cookie and User-Agent; and, when told, the collector's Set-Cookie back."""
+
+    async def page(request: web.Request) -> web.Response:
+        def track() -> requests.Response:
+            session = requests.Session()
+            session.headers["Cookie"] = request.headers.get("Cookie", "")
+            agent = request.headers["User-Agent"]
+            with MatomoTracker(server.base, server.site_id, user_agent=agent, session=session) as t:
+                t.set_url(_page(server, request.path))
+                response: requests.Response = t.track_page_view("Page")
+                return response
+
+        answer = await asyncio.to_thread(track)
+        response = web.Response(text="a page\n")
+        if pass_set_cookie_back and "Set-Cookie" in answer.headers:
+            response.headers["Set-Cookie"] = answer.headers["Set-Cookie"]  # collector_session
+        return response
+
+    app = web.Application()
+    app.router.add_get("/{name}", page)
+    return app
+
+
+async def _browse_three_pages(server: Running, backend: web.Application) -> set[str]:
+    """A visitor (a real cookie jar, opted in) opens three pages; the sessions stored."""
+    runner = web.AppRunner(backend)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        jar = aiohttp.CookieJar(unsafe=True)  # unsafe: keeps cookies of an IP host
+        jar.update_cookies({"collector_consent": "1"}, URL(f"http://127.0.0.1:{port}/"))
+        async with aiohttp.ClientSession(cookie_jar=jar, headers={"User-Agent": CHROME_UA}) as v:
+            for name in ("one", "two", "three"):
+                async with v.get(f"http://127.0.0.1:{port}/{name}") as answer:
+                    assert answer.status == 200
+    finally:
+        await runner.cleanup()
+    rows = await _stored(server)
+    assert len(rows) == 3
+    return {r["session_id"].hex for r in rows}
+
+
+async def test_a_server_side_client_passing_set_cookie_back_keeps_one_visit(
+    server: Running,
+) -> None:
+    # Visits are split from collector_session: one session id, one visit.
+    sessions = await _browse_three_pages(server, _backend(server, pass_set_cookie_back=True))
+    assert len(sessions) == 1
+
+
+async def test_a_server_side_client_dropping_set_cookie_makes_each_hit_a_new_visit(
+    server: Running,
+) -> None:
+    sessions = await _browse_three_pages(server, _backend(server, pass_set_cookie_back=False))
+    assert len(sessions) == 3

@@ -105,7 +105,11 @@ def site_app(deploy: Deployment) -> web.Application:
             "}</script><button onclick='agree()'>Agree</button>"
         )
 
+    async def home(request: web.Request) -> web.Response:
+        return html(f'<a href="{deploy.collector}/optout?lang=en">Statistics settings</a>')
+
     app = web.Application()
+    app.router.add_get("/", home)
     app.router.add_get("/privacy", privacy)
     app.router.add_get("/news", news)
     app.router.add_get("/banner", banner)
@@ -157,6 +161,37 @@ async def test_page_works_without_javascript_in_both_languages(
         await visit_news(deploy, context, "after opt-out")
         await context.close()
         assert await deploy.titles() == ["while on"]
+        assert set(deploy.hosts) == {f"stats.{server.domain}", f"www.{server.domain}"}
+
+
+async def test_erase_button_erases_the_session_without_javascript_and_links_back(
+    server: Running, browser: Any
+) -> None:
+    async with deployment(server) as deploy:
+        context = await browser.new_context(java_script_enabled=False, user_agent=CHROME_UA)
+        page = await context.new_page()
+        deploy.watch(page)
+        await page.goto(f"{deploy.site}/")
+        await page.get_by_role("link", name="Statistics settings").click()  # no return_to
+        back = page.get_by_role("link", name="Back to the website")
+        assert await back.get_attribute("href") == f"{deploy.site}/"  # from the Referer
+        assert await page.get_by_role("button", name="Erase what this session links").count() == 0
+        await page.get_by_role("button", name="Turn statistics on").click()
+        await page.get_by_text("Statistics are on").wait_for()
+        assert await back.get_attribute("href") == f"{deploy.site}/"  # kept through the switch
+        await visit_news(deploy, context, "to be erased")
+        assert await deploy.titles() == ["to be erased"]
+
+        await page.reload()
+        await page.get_by_role("button", name="Erase what this session links").click()
+        await page.get_by_text("Erased: 1 record linked to this browser session").wait_for()
+        await deploy.screenshot(page, "erased")
+        assert "Statistics are on" in await page.inner_text("main")  # consent is not the data
+        assert await back.get_attribute("href") == f"{deploy.site}/"
+        await back.click()
+        await page.wait_for_url(f"{deploy.site}/")
+        await context.close()
+        assert await deploy.titles() == []
         assert set(deploy.hosts) == {f"stats.{server.domain}", f"www.{server.domain}"}
 
 

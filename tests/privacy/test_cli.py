@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -37,6 +37,21 @@ async def _seed(database_url: str) -> int:
         return site_id
     finally:
         await conn.close()
+
+
+def test_consent_stats_without_a_period_covers_the_30_days_up_to_today_as_documented(
+    env: dict[str, str], database_url: str
+) -> None:
+    site_id = asyncio.run(_seed(database_url))
+    rows = orjson.loads(
+        collector("consent", "stats", "--site", str(site_id), "--format", "json", env=env)
+    )
+    today = datetime.now(UTC).date()
+    assert [r["day"] for r in rows] == [
+        (today - timedelta(days=n)).isoformat() for n in range(29, -1, -1)
+    ]
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert "the 30 days up to today" in readme
 
 
 def test_consent_stats_prints_counts_per_day(env: dict[str, str], database_url: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urljoin
+
 import orjson
 
 from collector.appkeys import WRITER
@@ -113,3 +115,69 @@ async def test_cross_site_erase_is_refused_and_erases_nothing(server: Running) -
         assert answer.status == 403
     await server.flush()
     assert [r["title"] for r in await server.rows()] == ["Kept"]
+
+
+async def test_erase_form_erases_the_session_and_the_page_it_returns_to_says_so(
+    server: Running,
+) -> None:
+    mine = await browse(server, "Mine 1", {})
+    await browse(server, "Mine 2", {"collector_session": mine})
+    await browse(server, "Other", {})
+    answer = await send(
+        "POST",
+        server.base + "/privacy/me/erase",
+        cookies={"collector_session": mine},
+        headers={"Origin": server.base},
+        data={"lang": "en", "idsite": str(server.site_id)},
+    )
+    assert answer.status == 303
+    location = answer.headers["Location"]
+    assert location == f"../../optout?lang=en&idsite={server.site_id}&erased=2"
+    cleared = answer.cookie("collector_session")["collector_session"]
+    assert (cleared.value, cleared["max-age"]) == ("", "0")
+    await server.flush()
+    assert [r["title"] for r in await server.rows()] == ["Other"]
+    back = await send("GET", urljoin(server.base + "/privacy/me/erase", location))
+    page = back.body.decode()
+    assert "Erased: 2 records linked to this browser session" in page
+    assert "privacy/me/erase" not in page  # no session cookie left: nothing more to erase
+
+
+async def test_erase_form_without_a_session_erases_nothing_and_says_so(server: Running) -> None:
+    await browse(server, "Someone", {})
+    answer = await send(
+        "POST", server.base + "/privacy/me/erase", headers={"Origin": server.base}, data={}
+    )
+    assert (answer.status, answer.headers["Location"]) == (303, "../../optout?erased=0")
+    page = (await send("GET", server.base + "/optout?lang=en&erased=0")).body.decode()
+    assert "there was nothing to erase" in page
+    await server.flush()
+    assert len(await server.rows()) == 1
+
+
+async def test_cross_site_erase_form_is_refused_and_erases_nothing(server: Running) -> None:
+    mine = await browse(server, "Kept", {})
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}, {}):
+        answer = await send(
+            "POST",
+            server.base + "/privacy/me/erase",
+            cookies={"collector_session": mine},
+            headers=headers,
+            data={"lang": "en"},
+        )
+        assert answer.status == 403 and answer.set_cookies == []
+    await server.flush()
+    assert [r["title"] for r in await server.rows()] == ["Kept"]
+
+
+async def test_a_link_cannot_make_the_page_claim_a_live_session_was_erased(
+    server: Running,
+) -> None:
+    mine = await browse(server, "Live", {})
+    page = (
+        await send(
+            "GET", server.base + "/optout?lang=en&erased=5", cookies={"collector_session": mine}
+        )
+    ).body.decode()
+    assert "Erased" not in page
+    assert 'action="privacy/me/erase"' in page  # the session is there: it can be erased

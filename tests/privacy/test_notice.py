@@ -74,3 +74,10 @@ def test_new_settings_have_defaults_and_name_their_variable_when_bad() -> None:
     ]:
         with pytest.raises(ConfigError, match=name):
             Settings.from_env(env)
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_the_rights_section_points_visitors_at_the_erase_button_not_only_an_http_verb(
+    lang: str,
+) -> None:
+    assert "`/optout`" in notice(lang).split("/privacy/me", 1)[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote, urlencode
 
 import pytest
 
@@ -104,3 +105,41 @@ async def test_naming_the_site_limits_who_may_frame_the_page_to_that_site(server
     assert server.domain in csp and "other-framer.example" not in csp
     _, headers, _ = await server.get("/optout", {"idsite": other})
     assert "other-framer.example" in headers["Content-Security-Policy"]
+
+
+async def test_page_opened_from_a_site_links_back_to_it_without_return_to(
+    server: Running,
+) -> None:
+    came_from = f"https://www.{server.domain}/datenschutz"
+    html, _ = await page(server, "?lang=en", headers={"Referer": came_from})
+    assert f'<a href="{came_from}">Back to the website</a>' in html
+    assert f'name="back" value="{came_from}"' in html  # the switches' redirect keeps it
+    again, _ = await page(server, "?lang=en&back=" + quote(came_from, safe=""))
+    assert f'<a href="{came_from}">Back to the website</a>' in again
+    for referer in ("https://evil.example/", server.base + "/optout?lang=en"):
+        html, _ = await page(server, "?lang=en", headers={"Referer": referer})
+        assert "Back to the website" not in html, referer
+    html, _ = await page(server, "?lang=en&back=https%3A%2F%2Fevil.example%2F")
+    assert "Back to the website" not in html and "evil.example" not in html
+
+
+async def test_a_switch_returns_to_the_page_with_its_back_link(server: Running) -> None:
+    came_from = f"https://www.{server.domain}/datenschutz"
+    answer = await send(
+        "POST",
+        server.base + "/optin",
+        headers={"Origin": server.base},
+        data={"lang": "en", "back": came_from},
+    )
+    assert answer.status == 303
+    assert answer.headers["Location"] == "optout?" + urlencode({"lang": "en", "back": came_from})
+
+
+async def test_erase_button_is_offered_only_with_a_session_to_erase(server: Running) -> None:
+    without, _ = await page(server, "?lang=en")
+    assert "privacy/me/erase" not in without
+    with_session, _ = await page(server, "?lang=en", cookies={"collector_session": "cd" * 16})
+    assert '<form method="post" action="privacy/me/erase">' in with_session
+    assert "Erase what this session links" in with_session
+    embedded, _ = await page(server, "?embed=1", cookies={"collector_session": "cd" * 16})
+    assert "privacy/me/erase" not in embedded  # the iframe keeps only the switch

@@ -47,6 +47,24 @@ async def test_cross_site_opt_in_is_refused_and_sets_nothing(
     assert "cross-site" in orjson.loads(answer.body)["error"]
 
 
+@pytest.mark.parametrize("path", ["/optin", "/optout"])
+async def test_a_configured_site_on_another_site_than_the_collector_gets_no_false_receipt(
+    server: Running, path: str
+) -> None:
+    # The browser says cross-site: its SameSite=Lax cookies would neither be kept from this
+    # answer nor sent with the page's hits. A receipt would prove a choice that cannot work.
+    answer = await send(
+        "POST",
+        server.base + path,
+        headers=from_site(server, **{"Sec-Fetch-Site": "cross-site"}, **JSON),
+    )
+    assert answer.status == 403
+    assert "cross-site" in orjson.loads(answer.body)["error"]
+    assert answer.headers["Access-Control-Allow-Origin"] == site_origin(server)  # readable
+    assert answer.set_cookies == []
+    assert await receipts(server) == []
+
+
 async def test_cross_site_opt_out_is_refused_too(server: Running) -> None:
     answer = await send("POST", server.base + "/optout", headers={"Origin": "https://evil.example"})
     assert answer.status == 403
