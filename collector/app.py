@@ -31,6 +31,7 @@ from collector.privacy import me, page, switch
 from collector.reports import api as reports_api
 from collector.reports import dashboard, openapi
 from collector.retention.scheduler import Scheduler
+from collector.server_log import ServerLog
 from collector.sites import SiteRegistry
 from collector.storage.db import create_pool, migrate
 from collector.storage.partitions import ensure_partitions
@@ -138,7 +139,12 @@ async def metrics(request: web.Request) -> web.Response:
 def create_app(
     settings: Settings, *, clock: Callable[[], datetime] | None = None
 ) -> web.Application:
-    app = web.Application(client_max_size=settings.max_body_bytes, handler_args=HTTP_LIMITS)
+    handler_args = {
+        **HTTP_LIMITS,
+        # aiohttp's own lines quote the peer and the request line: ours are short (P2)
+        "logger": ServerLog(logging.getLogger("aiohttp.server")),
+    }
+    app = web.Application(client_max_size=settings.max_body_bytes, handler_args=handler_args)
     app[SETTINGS] = settings
     app[CLOCK] = clock or endpoint.utcnow
     app[METRICS] = Metrics()
