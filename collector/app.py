@@ -143,6 +143,7 @@ def create_app(
         **HTTP_LIMITS,
         # aiohttp's own lines quote the peer and the request line: ours are short (P2)
         "logger": ServerLog(logging.getLogger("aiohttp.server")),
+        "auto_decompress": False,  # body.py refuses compressed bodies; inflate none of them
     }
     app = web.Application(client_max_size=settings.max_body_bytes, handler_args=handler_args)
     app[SETTINGS] = settings

@@ -17,6 +17,7 @@ import orjson
 from aiohttp import web
 
 from collector.appkeys import CLOCK, METRICS, POOL, SETTINGS, SITES
+from collector.body import read_body, read_form
 from collector.config import Settings
 from collector.privacy.cookies import is_https, opt_in_cookies, opt_out_cookies, peer_is_trusted
 from collector.privacy.origin import cors_origin, is_allowed_origin, safe_return_to, site_for_host
@@ -75,15 +76,14 @@ async def _fields(request: web.Request) -> dict[str, str]:
     fields: dict[str, str] = dict(request.query)
     if request.content_type == "application/json":
         try:
-            doc = orjson.loads(await request.read() or b"{}")
+            doc = orjson.loads(await read_body(request) or b"{}")
         except orjson.JSONDecodeError:
             doc = None
         if not isinstance(doc, dict):
             raise web.HTTPBadRequest(text="body is not a JSON object\n")
         fields.update({k: str(v) for k, v in doc.items() if isinstance(v, str | int)})
     elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post()
-        fields.update({k: v for k, v in form.items() if isinstance(v, str)})
+        fields.update(await read_form(request))
     return fields
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import ipaddress
 import secrets
 
@@ -196,3 +197,81 @@ async def test_garbage_forwarded_for_from_a_trusted_proxy_is_stored_as_no_addres
         rows = await srv.rows()
     assert status == 200
     assert [r["ip_prefix"] for r in rows] == [None]
+
+
+def _request(method: str, path: str, body: bytes, *headers: str) -> bytes:
+    head = [
+        f"{method} {path} HTTP/1.1",
+        "Host: x",
+        "Connection: close",
+        f"Content-Length: {len(body)}",
+        "Sec-Fetch-Site: same-origin",  # the consent switches take only same-site requests
+        "Cookie: collector_consent=yes",
+        *headers,
+        "",
+        "",
+    ]
+    return "\r\n".join(head).encode() + body
+
+
+BODY_ROUTES = ("/matomo.php", "/optin", "/optout", "/dashboard/login")
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br"])
+@pytest.mark.parametrize("path", BODY_ROUTES)
+async def test_a_compressed_body_is_refused_with_415_on_every_route_that_reads_one(
+    server: Running, path: str, coding: str
+) -> None:
+    garbage = b"\x1f\x8b\x08\x00 not really compressed"
+    form = "Content-Type: application/x-www-form-urlencoded"
+    data = _request("POST", path, garbage, form, f"Content-Encoding: {coding}")
+    assert await raw(server, data) == 415
+
+
+def _gzip_bomb(megabytes: int) -> bytes:
+    """`megabytes` MB of zeros as concatenated gzip members (~1 KB per 1 MB): a real bomb."""
+    member = gzip.compress(b"\0" * (10 << 20), 9)
+    return member * (megabytes // 10)
+
+
+async def test_a_gzip_bomb_is_refused_unread_and_the_server_keeps_answering(
+    server: Running,
+) -> None:
+    bomb = _gzip_bomb(250)
+    assert len(bomb) < 300_000  # 250 MB of zeros in about 250 KB
+    data = _request("POST", "/matomo.php", bomb, "Content-Encoding: gzip")
+    loop = asyncio.get_running_loop()
+    sent = asyncio.gather(*(raw(server, data) for _ in range(4)))
+    slowest = 0.0
+    while not sent.done():
+        start = loop.time()
+        assert (await server.get("/healthz"))[0] == 200
+        slowest = max(slowest, loop.time() - start)
+        await asyncio.sleep(0.01)
+    assert await sent == [415] * 4
+    assert slowest < 0.5  # generous: inflating the bombs stalled the loop for seconds
+
+
+FORMS = {
+    "invalid UTF-8": ("application/x-www-form-urlencoded", b"token=%ff&idsite=\xff\xfe"),
+    "unknown charset": ("application/x-www-form-urlencoded; charset=nope", b"token=x"),
+    "UTF-16 that is not": ("application/x-www-form-urlencoded; charset=utf-16", b"tok"),
+    "multipart without boundary": ("multipart/form-data", b"--x\r\n\r\n--x--\r\n"),
+    "unterminated multipart": (
+        "multipart/form-data; boundary=x",
+        b'--x\r\nContent-Disposition: form-data; name="token"\r\n\r\nabc',
+    ),
+    "multipart of nothing": ("multipart/form-data; boundary=x", b"garbage"),
+    "multipart, bad charset": (
+        "multipart/form-data; boundary=x",
+        b'--x\r\nContent-Disposition: form-data; name="token"\r\n'
+        b"Content-Type: text/plain; charset=nope\r\n\r\nabc\r\n--x--\r\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+@pytest.mark.parametrize("path", ["/optin", "/optout", "/dashboard/login"])
+async def test_an_undecodable_form_body_gets_a_400(server: Running, path: str, form: str) -> None:
+    content_type, body = FORMS[form]
+    assert await raw(server, _request("POST", path, body, f"Content-Type: {content_type}")) == 400
