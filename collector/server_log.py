@@ -98,15 +98,18 @@ def where(exc: BaseException) -> str:
     return ",".join(f"{Path(f.filename).name}:{f.lineno}" for f in frames) or "-"
 
 
-def describe(msg: object, exc: BaseException | None) -> tuple[str, bool]:
-    """(line, is_bad_request) for one call of aiohttp's logger."""
+def describe(msg: object, exc: BaseException | None, level: int) -> tuple[str, int]:
+    """(line, level) for one call of aiohttp's logger at `level`."""
     if exc is None:
-        return f"http=event message={msg!s}", False  # the template: its args may hold the peer
+        return f"http=event message={msg!s}", level  # the template: its args may hold the peer
     if (reason := bad_request_reason(exc)) is not None:
         code = getattr(exc, "code", 0)
         status = code if isinstance(code, int) and 400 <= code < 500 else 400
-        return f"http=bad_request status={status} reason={reason}", True
-    return f"http=error error={type(exc).__name__} at={where(exc)}", False
+        # the client's mistake, not ours: no ERROR to page anyone
+        return f"http=bad_request status={status} reason={reason}", min(level, logging.INFO)
+    if isinstance(exc, ConnectionError):  # the client went away mid-request, as aiohttp says
+        return f"http=disconnected error={type(exc).__name__}", logging.DEBUG
+    return f"http=error error={type(exc).__name__} at={where(exc)}", level
 
 
 class ServerLog(logging.LoggerAdapter[logging.Logger]):
@@ -128,11 +131,9 @@ class ServerLog(logging.LoggerAdapter[logging.Logger]):
         extra: Mapping[str, object] | None = None,
         **kwargs: object,
     ) -> None:
+        line, level = describe(msg, _exception(exc_info), level)
         if not self.logger.isEnabledFor(level):
             return
-        line, bad_request = describe(msg, _exception(exc_info))
-        if bad_request and level > logging.INFO:
-            level = logging.INFO  # the client's mistake, not ours: no ERROR to page anyone
         held = self._budget.take()
         if held is None:
             return

@@ -156,3 +156,14 @@ def test_an_unexpected_exception_is_one_line_with_its_type_and_place_but_not_its
     message = record.getMessage()
     assert message.startswith("http=error error=ValueError at=test_server_log.py:")
     assert leaks([message, caplog.text]) == []
+
+
+def test_a_client_that_went_away_is_a_debug_line_not_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    log = ServerLog(logging.getLogger("aiohttp.server"))
+    with caplog.at_level(logging.DEBUG, "aiohttp.server"):
+        log.exception("Error handling request from %s", "127.77.66.55", exc_info=BrokenPipeError())
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.DEBUG, "http=disconnected error=BrokenPipeError")
+    ]
