@@ -144,6 +144,12 @@ def create_app(
         # aiohttp's own lines quote the peer and the request line: ours are short (P2)
         "logger": ServerLog(logging.getLogger("aiohttp.server")),
         "auto_decompress": False,  # body.py refuses compressed bodies; inflate none of them
+        # Slow clients: aiohttp's keep-alive timer runs from the connection's start and from
+        # each answer, and closes the connection while no complete request head is in, so it
+        # is also the header timeout (aiohttp has no other). Bodies: body.py's timeout, and
+        # the same bound for draining a body the handler did not read.
+        "keepalive_timeout": settings.header_timeout_ms / 1000,
+        "lingering_time": settings.body_timeout_ms / 1000,
     }
     app = web.Application(client_max_size=settings.max_body_bytes, handler_args=handler_args)
     app[SETTINGS] = settings

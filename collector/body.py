@@ -1,4 +1,4 @@
-"""Request bodies: read whole, bounded in size, never decompressed; whatever the
+"""Request bodies: read whole, bounded in size and time, never decompressed; whatever the
 client got wrong is a 4xx with a short reason, never a 500.
 
 No client of ours compresses a request body (Matomo's JavaScript tracker, ours, and the
@@ -10,6 +10,8 @@ is inflated while aiohttp drains it.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
@@ -29,26 +31,43 @@ def _check_encoding(request: web.BaseRequest) -> None:
         raise _refuse(415, "Content-Encoding is not supported: send the body uncompressed")
 
 
-async def read_body(request: web.BaseRequest) -> bytes:
+async def read_body(request: web.BaseRequest, time_limit: float) -> bytes:
     """The whole body. 415 when compressed, 413 over the app's size limit (aiohttp's),
-    400 when it cannot be read (e.g. broken chunked encoding)."""
+    400 when it cannot be read, 408 when it is not all in within `time_limit` seconds (a slow
+    drip, or chunked encoding broken half-way, which aiohttp leaves waiting)."""
     _check_encoding(request)
     try:
-        return await request.read()
+        if request.content.is_eof():  # the usual small body came with the head: no timer
+            return await request.read()
+        async with asyncio.timeout(time_limit):
+            return await request.read()
     except RequestPayloadError:
         raise _refuse(400, "request body could not be read") from None
+    except TimeoutError:
+        raise _too_slow() from None
 
 
-async def read_form(request: web.BaseRequest) -> dict[str, str]:
+async def read_form(request: web.BaseRequest, time_limit: float) -> dict[str, str]:
     """The text fields of a form body (urlencoded or multipart; a repeated name keeps its
     last value; file fields are left out). 400 for what aiohttp cannot decode: invalid
     UTF-8, an unknown charset, a multipart body without its boundary or cut short;
     otherwise as `read_body`."""
     _check_encoding(request)
     try:
-        form = await request.post()
+        async with asyncio.timeout(time_limit):
+            form = await request.post()
     except RequestPayloadError:
         raise _refuse(400, "request body could not be read") from None
+    except TimeoutError:
+        raise _too_slow() from None
     except (ValueError, LookupError):  # UnicodeDecodeError is a ValueError
         raise _refuse(400, "form body could not be decoded") from None
     return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _too_slow() -> web.HTTPException:
+    refusal = web.HTTPRequestTimeout(
+        text="request body too slow\n", headers={"Cache-Control": "no-store"}
+    )
+    refusal.force_close()  # what is left of the body is not worth waiting for
+    return refusal

@@ -74,16 +74,17 @@ async def preflight(request: web.Request) -> web.Response:
 async def _fields(request: web.Request) -> dict[str, str]:
     """idsite, return_to, lang, embed: from the query, a form or a JSON body."""
     fields: dict[str, str] = dict(request.query)
+    timeout = request.app[SETTINGS].body_timeout_ms / 1000
     if request.content_type == "application/json":
         try:
-            doc = orjson.loads(await read_body(request) or b"{}")
+            doc = orjson.loads(await read_body(request, timeout) or b"{}")
         except orjson.JSONDecodeError:
             doc = None
         if not isinstance(doc, dict):
             raise web.HTTPBadRequest(text="body is not a JSON object\n")
         fields.update({k: str(v) for k, v in doc.items() if isinstance(v, str | int)})
     elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        fields.update(await read_form(request))
+        fields.update(await read_form(request, timeout))
     return fields
 
 

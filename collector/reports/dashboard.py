@@ -107,7 +107,7 @@ async def login(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     if settings.api_token is None:
         return _disabled()
-    form = await read_form(request)
+    form = await read_form(request, settings.body_timeout_ms / 1000)
     given = form.get("token")
     if not isinstance(given, str) or not token_valid(given.strip(), settings.api_token):
         return _html(login_page("That is not the API token."), status=401)

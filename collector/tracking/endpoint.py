@@ -200,7 +200,7 @@ async def pixel(request: web.Request) -> web.Response:
 async def post(request: web.Request) -> web.Response:
     """Form-encoded parameters, or Matomo's bulk JSON `{"requests": ["?idsite=…", …]}`."""
     t = request.app[TRACKING]
-    body = await read_body(request)
+    body = await read_body(request, t.settings.body_timeout_ms / 1000)
     url_params = parse_query(_query_string(request))
     if isinstance(url_params, Reject):
         return _reject(url_params)

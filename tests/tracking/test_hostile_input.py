@@ -8,6 +8,7 @@ import contextlib
 import gzip
 import ipaddress
 import secrets
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -275,3 +276,84 @@ FORMS = {
 async def test_an_undecodable_form_body_gets_a_400(server: Running, path: str, form: str) -> None:
     content_type, body = FORMS[form]
     assert await raw(server, _request("POST", path, body, f"Content-Type: {content_type}")) == 400
+
+
+async def _drip_until_closed(srv: Running, head: bytes, drip: bytes, seconds: float = 10) -> bytes:
+    """Send `head`, then `drip` every 0.1 s, until the server closes the connection: what it
+    answered. Still open after `seconds` (20 times the test's timeouts): AssertionError."""
+    port = int(srv.base.rsplit(":", 1)[1])
+    loop = asyncio.get_running_loop()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    answer = b""
+    deadline = loop.time() + seconds
+    try:
+        writer.write(head)
+        while loop.time() < deadline:
+            try:
+                chunk = await asyncio.wait_for(reader.read(65536), 0.1)
+            except TimeoutError:
+                writer.write(drip)
+                await writer.drain()
+                continue
+            if not chunk:
+                return answer
+            answer += chunk
+    except (ConnectionResetError, BrokenPipeError):
+        return answer
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+            await writer.wait_closed()
+    raise AssertionError(f"still open after {seconds} s; answered {answer[:40]!r}")
+
+
+@contextlib.asynccontextmanager
+async def _impatient(database_url: str) -> AsyncIterator[Running]:
+    settings = settings_for(database_url, header_timeout_ms=500, body_timeout_ms=500)
+    async with running_app(settings) as srv:
+        srv.domain = f"slow-{secrets.token_hex(3)}.example"
+        srv.site_id = await srv.add_site("slow", srv.domain)
+        yield srv
+
+
+@pytest.mark.parametrize(
+    ("head", "drip"),
+    [
+        (b"", b""),  # connects and sends nothing
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\n", b"X-Slow: 1\r\n"),  # a header line at a time
+        (b"GET /heal", b"t"),  # the request line, a byte at a time
+    ],
+    ids=["idle", "header drip", "request line drip"],
+)
+async def test_a_client_slow_to_send_its_request_head_is_disconnected(
+    database_url: str, head: bytes, drip: bytes
+) -> None:
+    async with _impatient(database_url) as srv:
+        assert await _drip_until_closed(srv, head, drip) == b""
+        assert (await srv.get("/healthz"))[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("head", "drip"),
+    [
+        (
+            b"POST /matomo.php HTTP/1.1\r\nHost: x\r\nCookie: collector_consent=yes\r\n"
+            b"Content-Length: 1000\r\n\r\nidsite=1&",
+            b"x",  # the body, a byte at a time
+        ),
+        (
+            b"POST /matomo.php HTTP/1.1\r\nHost: x\r\nCookie: collector_consent=yes\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
+            b"zz\r\n",  # chunked encoding broken after the head: aiohttp waits for more
+        ),
+    ],
+    ids=["body drip", "broken chunked body"],
+)
+async def test_a_client_slow_to_send_its_body_gets_408_and_is_disconnected(
+    database_url: str, head: bytes, drip: bytes
+) -> None:
+    async with _impatient(database_url) as srv:
+        answer = await _drip_until_closed(srv, head, drip)
+        await srv.flush()
+        assert await srv.rows() == []
+    assert answer.startswith(b"HTTP/1.1 408 "), answer
