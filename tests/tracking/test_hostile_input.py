@@ -7,13 +7,14 @@ import asyncio
 import contextlib
 import gzip
 import ipaddress
+import logging
 import secrets
 from collections.abc import AsyncIterator
 
 import pytest
 
 from collector.app import HTTP_LIMITS
-from tests.support import CONSENT, Running, running_app, settings_for
+from tests.support import CHROME_UA, CONSENT, Running, running_app, settings_for
 
 
 async def raw(srv: Running, data: bytes) -> int:
@@ -212,7 +213,7 @@ def _request(method: str, path: str, body: bytes, *headers: str) -> bytes:
         "",
         "",
     ]
-    return "\r\n".join(head).encode() + body
+    return "\r\n".join(head).encode("utf-8", "surrogateescape") + body
 
 
 BODY_ROUTES = ("/matomo.php", "/optin", "/optout", "/dashboard/login")
@@ -357,3 +358,34 @@ async def test_a_client_slow_to_send_its_body_gets_408_and_is_disconnected(
         await srv.flush()
         assert await srv.rows() == []
     assert answer.startswith(b"HTTP/1.1 408 "), answer
+
+
+# -- one regression test per 500 found from outside (issue #14) ---------------------------
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "X-Forwarded-For: 10.1.2.3\udcff, 127.0.0.1",
+        "X-Forwarded-For: \udcff\udcfe",
+        "Forwarded: for=10.1.2.3\udcff",
+        'Forwarded: for="[2001:db8::1\udcff]:443"',
+    ],
+)
+async def test_undecodable_forwarded_for_from_a_trusted_proxy_is_no_address_and_never_logged(
+    database_url: str, caplog: pytest.LogCaptureFixture, header: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    settings = settings_for(database_url, trusted_proxies=(ipaddress.ip_network("127.0.0.0/8"),))
+    async with running_app(settings) as srv:
+        srv.domain = f"xff-{secrets.token_hex(3)}.example"
+        srv.site_id = await srv.add_site("xff", srv.domain)
+        hit = f"/matomo.php?idsite={srv.site_id}&rec=1&url=https://{srv.domain}/"
+        status = await raw(
+            srv, _get(hit, "Cookie: collector_consent=yes", f"User-Agent: {CHROME_UA}", header)
+        )
+        await srv.flush()
+        rows = await srv.rows()
+    assert status == 200
+    assert [r["ip_prefix"] for r in rows] == [None]
+    assert "10.1.2.3" not in caplog.text and "2001:db8::1" not in caplog.text
