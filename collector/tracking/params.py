@@ -177,10 +177,14 @@ def parse_time(raw: str | None, now: datetime) -> datetime:
 
 
 def token_valid(given: str | None, token: str | None) -> bool:
-    """Constant-time: the check must not reveal how much of a guess was right."""
+    """Constant-time: the check must not reveal how much of a guess was right. Headers and
+    cookies hold undecodable bytes as lone surrogates: "surrogatepass" encodes them to bytes
+    no valid token's UTF-8 contains, where a strict encode would raise."""
     if not given or not token:
         return False
-    return hmac.compare_digest(given.encode(), token.encode())
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), token.encode("utf-8", "surrogatepass")
+    )
 
 
 def _action(params: Mapping[str, str]) -> Action:

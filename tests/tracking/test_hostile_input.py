@@ -389,3 +389,17 @@ async def test_undecodable_forwarded_for_from_a_trusted_proxy_is_no_address_and_
     assert status == 200
     assert [r["ip_prefix"] for r in rows] == [None]
     assert "10.1.2.3" not in caplog.text and "2001:db8::1" not in caplog.text
+
+
+async def test_an_undecodable_bearer_token_gets_401(server: Running) -> None:
+    data = _get(f"/api/reports/summary?site={server.site_id}", "Authorization: Bearer \udcff")
+    assert await raw(server, data) == 401
+
+
+async def test_an_undecodable_dashboard_cookie_is_not_logged_in(server: Running) -> None:
+    port = int(server.base.rsplit(":", 1)[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(_get("/dashboard", "Cookie: collector_dashboard=\udcff\udcfe"))
+    answer = await reader.read()
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 200 ") and b'name="token"' in answer
