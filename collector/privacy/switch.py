@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import orjson
 from aiohttp import web
@@ -20,9 +20,15 @@ from collector.appkeys import CLOCK, METRICS, POOL, SETTINGS, SITES
 from collector.body import read_body, read_form
 from collector.config import Settings
 from collector.privacy.cookies import is_https, opt_in_cookies, opt_out_cookies, peer_is_trusted
-from collector.privacy.origin import cors_origin, is_allowed_origin, safe_return_to, site_for_host
+from collector.privacy.origin import (
+    cors_origin,
+    is_allowed_origin,
+    safe_return_to,
+    site_for_host,
+    url_host,
+)
 from collector.privacy.receipts import NO_SITE, Choice, new_receipt, write_receipt
-from collector.tracking.params import Site
+from collector.tracking.params import Site, parse_site_id
 
 log = logging.getLogger(__name__)
 NO_STORE = {"Cache-Control": "no-store"}
@@ -93,13 +99,12 @@ def choose_site(
 ) -> int | None:
     """The site a receipt is for: the requesting site's page, a named idsite, the return_to
     host; NO_SITE when none is named; None for an idsite that does not exist."""
-    origin = headers.get("Origin") or headers.get("Referer") or ""
-    if found := site_for_host(urlsplit(origin).hostname, sites):
+    if found := site_for_host(url_host(headers.get("Origin") or headers.get("Referer")), sites):
         return found.site_id
     if idsite := fields.get("idsite"):
-        known = {s.site_id for s in sites}
-        return int(idsite) if idsite.isdigit() and int(idsite) in known else None
-    if found := site_for_host(urlsplit(fields.get("return_to", "")).hostname, sites):
+        site_id = parse_site_id(idsite)
+        return site_id if site_id in {s.site_id for s in sites} else None
+    if found := site_for_host(url_host(fields.get("return_to")), sites):
         return found.site_id
     return NO_SITE
 

@@ -391,6 +391,58 @@ async def test_undecodable_forwarded_for_from_a_trusted_proxy_is_no_address_and_
     assert "10.1.2.3" not in caplog.text and "2001:db8::1" not in caplog.text
 
 
+async def test_unicode_digits_in_idsite_on_the_consent_pages_are_no_site_id(
+    server: Running,
+) -> None:
+    superscript_two = "%C2%B2"
+    page = await raw(server, _get(f"/optout?idsite={superscript_two}"))
+    query = _request("POST", f"/optin?idsite={superscript_two}", b"", "Accept: application/json")
+    as_json = _request(
+        "POST",
+        "/optin",
+        '{"idsite": "\u00b2"}'.encode(),
+        "Content-Type: application/json",
+        "Accept: application/json",
+    )
+    assert (page, await raw(server, query), await raw(server, as_json)) == (200, 400, 400)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"e_c": "c", "e_a": "a", "e_v": "1_000"},
+        {"e_c": "c", "e_a": "a", "e_v": "\u0661\u0662"},  # Arabic-Indic digits
+        {"e_c": "c", "e_a": "a", "e_v": " 1"},
+        {"e_c": "c", "e_a": "a", "e_v": "\uff11"},  # fullwidth one
+        {"search": "s", "search_count": "1_0"},
+        {"search": "s", "search_count": "\u0663"},
+        {"cdt": "now, in Arabic-Indic digits"},
+        {"res": "\u0661\u0662x\u0663\u0664"},
+    ],
+    ids=repr,
+)
+async def test_numbers_are_ascii_digits_only(server: Running, params: dict[str, str]) -> None:
+    if "cdt" in params:
+        now = str(int(server.clock.now.timestamp()))
+        params = {"cdt": now.translate({ord("0") + i: 0x660 + i for i in range(10)})}
+    status, _, body = await server.get("/matomo.php", server.hit_params(**params), cookies=CONSENT)
+    await server.flush()
+    stored = await server.rows()
+    if "res" in params:  # an unusable screen size is left out, as before, not refused
+        assert (status, [r["resolution"] for r in stored]) == (200, [None])
+    else:
+        assert (status, stored) == (400, []), body
+
+
+@pytest.mark.parametrize("path", ["/optout", "/optin"])
+async def test_a_referer_that_is_not_a_url_is_no_referer(server: Running, path: str) -> None:
+    if path == "/optout":
+        data = _get("/optout", "Referer: http://[")
+    else:
+        data = _request("POST", path, b"", "Referer: http://[", "Accept: application/json")
+    assert await raw(server, data) == 200
+
+
 async def test_an_undecodable_bearer_token_gets_401(server: Running) -> None:
     data = _get(f"/api/reports/summary?site={server.site_id}", "Authorization: Bearer \udcff")
     assert await raw(server, data) == 401
