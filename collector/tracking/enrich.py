@@ -165,7 +165,13 @@ def _url_params(url: str) -> dict[str, str]:
 
 def _first(params: dict[str, str], names: tuple[str, ...]) -> str | None:
     for name in names:
-        if value := params.get(name, "").strip():
+        value = params.get(name, "")
+        if "\0" in value:
+            # The page URL's query is decoded here a second time, so `url=...%2500` holds a
+            # NUL no raw parameter held, and a text column cannot: the rest of the value is
+            # kept (invalid UTF-8 cannot come out: parse_qsl decodes it as U+FFFD).
+            value = value.replace("\0", "")
+        if value := value.strip():
             return value[:MAX_CAMPAIGN_VALUE_LENGTH]
     return None
 

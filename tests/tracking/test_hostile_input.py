@@ -455,3 +455,19 @@ async def test_an_undecodable_dashboard_cookie_is_not_logged_in(server: Running)
     answer = await reader.read()
     writer.close()
     assert answer.startswith(b"HTTP/1.1 200 ") and b'name="token"' in answer
+
+
+async def test_a_campaign_with_a_doubly_encoded_nul_is_stored_not_answered_then_lost(
+    server: Running,
+) -> None:
+    url = f"http%3A%2F%2F{server.domain}%2F%3Fmtm_campaign%3Dspr%2500ing"
+    hit = f"/matomo.php?idsite={server.site_id}&rec=1&url={url}"
+    status = await raw(
+        server, _get(hit, "Cookie: collector_consent=yes", f"User-Agent: {CHROME_UA}")
+    )
+    await server.flush()
+    rows = await server.rows()
+    _, _, metrics = await server.get("/metrics")
+    assert status == 200
+    assert [(r["ref_type"], r["campaign_name"]) for r in rows] == [("campaign", "spring")]
+    assert b"collector_hits_unstorable" not in metrics
