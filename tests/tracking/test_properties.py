@@ -225,10 +225,19 @@ url_params = st.one_of(  # surrogatepass: a lone surrogate as the bytes a buggy 
     page_urls.map(lambda url: quote(url, safe="%=&?/:#", errors="surrogatepass")),
     page_urls,
 )
-extra_params = st.dictionaries(
-    st.sampled_from(["action_name", "e_n", "search", "search_cat", "lang"]),
-    st.lists(escapes | junk, max_size=4).map("".join),
-    max_size=3,
+texts = st.lists(escapes | junk, max_size=4).map("".join)
+extra_params = st.fixed_dictionaries(
+    {},
+    optional={
+        "action_name": texts,
+        "search": texts,
+        "search_cat": texts,
+        "lang": texts,
+        "e_c": texts,
+        "e_a": texts,
+        "e_n": texts,
+        "urlref": page_urls.map(lambda url: url.replace("example.org", "www.Ref.example", 1)),
+    },
 )
 agents = st.sampled_from([CHROME_UA, ""]) | st.text(max_size=80).map(lambda t: CHROME_UA + t)
 
@@ -249,7 +258,7 @@ async def _round_trip(dsn: str, hit: Hit) -> tuple[object, ...] | None:
     return None if row is None else tuple(row)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(url=url_params, extra=extra_params, agent=agents, language=junk)
 @example(
     url="http%3A%2F%2Fexample.org%2F%3Fmtm_campaign%3D%2500", extra={}, agent=CHROME_UA, language=""
