@@ -160,18 +160,17 @@ def _url_params(url: str) -> dict[str, str]:
     for part in (query, fragment_query):
         for key, value in parse_qsl(part):
             params.setdefault(key.lower(), value)  # first one wins, as in Matomo
+    if "%00" in url:
+        # The page URL's query is decoded here a second time: `url=...%2500` holds a NUL
+        # no raw parameter held, and a text column cannot; the rest of the value is kept.
+        # (Invalid UTF-8 cannot come out: parse_qsl decodes it as U+FFFD.)
+        return {key: value.replace("\0", "") for key, value in params.items()}
     return params
 
 
 def _first(params: dict[str, str], names: tuple[str, ...]) -> str | None:
     for name in names:
-        value = params.get(name, "")
-        if "\0" in value:
-            # The page URL's query is decoded here a second time, so `url=...%2500` holds a
-            # NUL no raw parameter held, and a text column cannot: the rest of the value is
-            # kept (invalid UTF-8 cannot come out: parse_qsl decodes it as U+FFFD).
-            value = value.replace("\0", "")
-        if value := value.strip():
+        if value := params.get(name, "").strip():
             return value[:MAX_CAMPAIGN_VALUE_LENGTH]
     return None
 

@@ -152,7 +152,9 @@ def _check_lengths(params: Mapping[str, str]) -> None:
 
 def parse_decimal(raw: str) -> float | None:
     """A decimal number in ASCII (`_DECIMAL`), or None: strict where float() is lenient."""
-    return float(raw) if _DECIMAL.fullmatch(raw) else None
+    if raw.isascii() and (raw.isdigit() or _DECIMAL.fullmatch(raw)):  # isdigit: cheap, usual
+        return float(raw)
+    return None
 
 
 def parse_site_id(raw: str) -> int | None:
