@@ -39,6 +39,7 @@ from collector.reports import dashboard, openapi
 from collector.retention.horizon import raw_gone_before
 from collector.retention.purge import HOURS_AHEAD
 from collector.retention.scheduler import Scheduler
+from collector.server_log import ServerLog
 from collector.sites import SiteRegistry
 from collector.storage.db import REPORT_TIMEOUT, WRITE_TIMEOUT, create_pool, migrate
 from collector.storage.partitions import ensure_partitions, hour_of
@@ -154,7 +155,19 @@ async def metrics(request: web.Request) -> web.Response:
 def create_app(
     settings: Settings, *, clock: Callable[[], datetime] | None = None
 ) -> web.Application:
-    app = web.Application(client_max_size=settings.max_body_bytes, handler_args=HTTP_LIMITS)
+    handler_args = {
+        **HTTP_LIMITS,
+        # aiohttp's own lines quote the peer and the request line: ours are short (P2)
+        "logger": ServerLog(logging.getLogger("aiohttp.server")),
+        "auto_decompress": False,  # body.py refuses compressed bodies; inflate none of them
+        # Slow clients: aiohttp's keep-alive timer runs from the connection's start and from
+        # each answer, and closes the connection while no complete request head is in, so it
+        # is also the header timeout (aiohttp has no other). Bodies: body.py's timeout, and
+        # the same bound for draining a body the handler did not read.
+        "keepalive_timeout": settings.header_timeout_ms / 1000,
+        "lingering_time": settings.body_timeout_ms / 1000,
+    }
+    app = web.Application(client_max_size=settings.max_body_bytes, handler_args=handler_args)
     app[SETTINGS] = settings
     app[CLOCK] = clock or endpoint.utcnow
     app[METRICS] = Metrics()

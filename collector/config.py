@@ -78,6 +78,13 @@ class Settings:
     max_body_bytes: int = field(
         default=256 * 1024, metadata=_env("MAX_BODY_BYTES", "largest request body accepted")
     )
+    header_timeout_ms: int = field(
+        default=15_000,
+        metadata=_env("HEADER_TIMEOUT_MS", "a request head must be in within this long; idle too"),
+    )
+    body_timeout_ms: int = field(
+        default=10_000, metadata=_env("BODY_TIMEOUT_MS", "a request body must be in within this")
+    )
     aggregate_retention_days: int = field(
         default=0,
         metadata=_env("AGGREGATE_RETENTION_DAYS", "days daily aggregates are kept; 0 = forever"),
@@ -134,7 +141,14 @@ class Settings:
         _check(self.retention_days >= 1, "RETENTION_DAYS", "must be at least 1")
         _check(bool(self.consent_cookies), "CONSENT_COOKIES", "needs at least one cookie name")
         _check(set(self.privacy_signals) <= {"gpc", "dnt"}, "PRIVACY_SIGNALS", "only gpc and dnt")
-        for name in ("queue_size", "batch_size", "flush_interval_ms", "bulk_max_requests"):
+        for name in (
+            "queue_size",
+            "batch_size",
+            "flush_interval_ms",
+            "bulk_max_requests",
+            "header_timeout_ms",
+            "body_timeout_ms",
+        ):
             _check(getattr(self, name) >= 1, name.upper(), "must be >= 1")
         _check(self.max_body_bytes >= 1024, "MAX_BODY_BYTES", "must be >= 1024")
         _check(

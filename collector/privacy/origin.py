@@ -17,6 +17,14 @@ from collector.tracking.params import Site
 _CONTROL = frozenset(chr(c) for c in range(33)) | {"\\", "\x7f"}
 
 
+def url_host(url: str | None) -> str | None:
+    """The host of a URL from a header or a form, or None (urlsplit raises on "http://[")."""
+    try:
+        return urlsplit(url).hostname if url else None
+    except ValueError:
+        return None
+
+
 def site_for_host(host: str | None, sites: Iterable[Site]) -> Site | None:
     """The site owning `host` (its domain or a subdomain); the lowest id when several do."""
     if not host:
@@ -60,7 +68,7 @@ def is_allowed_origin(
     if found is None:  # includes Origin: null (sandboxed frames, data: URLs)
         return False
     netloc = found[1]
-    return netloc in own or site_for_host(urlsplit(source).hostname, sites) is not None
+    return netloc in own or site_for_host(url_host(source), sites) is not None
 
 
 def cors_origin(
@@ -71,7 +79,7 @@ def cors_origin(
     found = _host_of(origin) if origin else None
     if origin is None or found is None or found[1] in {h.lower() for h in own_hosts}:
         return None  # none, bad, or our own origin: no CORS header needed
-    return origin if site_for_host(urlsplit(origin).hostname, sites) else None
+    return origin if site_for_host(url_host(origin), sites) else None
 
 
 def safe_return_to(url: str | None, sites: Iterable[Site]) -> str | None:
@@ -80,7 +88,7 @@ def safe_return_to(url: str | None, sites: Iterable[Site]) -> str | None:
         return None
     if _host_of(url) is None:
         return None
-    return url if site_for_host(urlsplit(url).hostname, sites) else None
+    return url if site_for_host(url_host(url), sites) else None
 
 
 def _is_ip(host: str) -> bool:

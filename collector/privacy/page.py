@@ -18,10 +18,15 @@ from aiohttp import web
 from collector.appkeys import SETTINGS, SITES
 from collector.config import Settings
 from collector.privacy.cookies import receipt_ids
-from collector.privacy.origin import content_security_policy, safe_return_to, site_for_host
+from collector.privacy.origin import (
+    content_security_policy,
+    safe_return_to,
+    site_for_host,
+    url_host,
+)
 from collector.privacy.switch import own_hosts
 from collector.tracking.consent import has_consent, parse_cookies, refuses_by_signal
-from collector.tracking.params import Site
+from collector.tracking.params import Site, parse_decimal, parse_site_id
 from collector.tracking.session import SESSION_COOKIE, session_from_cookie
 
 LANGUAGES = ("de", "en")
@@ -114,10 +119,8 @@ def choose_language(asked: str | None, accept_language: str | None) -> str:
     for item in (accept_language or "").split(","):
         tag, _, params = item.strip().partition(";")
         primary = tag.strip().lower().split("-", 1)[0]
-        try:
-            q = float(params.strip()[2:]) if params.strip().startswith("q=") else 1.0
-        except ValueError:
-            q = 0.0
+        params = params.strip()
+        q = (parse_decimal(params[2:]) or 0.0) if params.startswith("q=") else 1.0
         if primary in LANGUAGES and q > best_q:
             best, best_q = primary, q
     return best
@@ -210,11 +213,12 @@ def _framing_sites(
     """The site that may frame this page and receive its form: the one named by `idsite`,
     else the one owning `return_to`, else the embedding page (Referer). One site, not all:
     the header must stay short however many sites one collector serves."""
-    named = [s for s in sites if idsite.isdigit() and s.site_id == int(idsite)]
+    site_id = parse_site_id(idsite)
+    named = [s for s in sites if s.site_id == site_id]
     if named:
         return named
     for url in (return_to, referer):
-        if url and (site := site_for_host(urlsplit(url).hostname, sites)):
+        if site := site_for_host(url_host(url), sites):
             return [site]
     return []
 
@@ -250,7 +254,7 @@ async def optout_page(request: web.Request) -> web.Response:
     hidden = {"lang": lang}
     if embed:
         hidden["embed"] = "1"
-    if idsite.isdigit():
+    if parse_site_id(idsite) is not None:
         hidden["idsite"] = idsite
     if return_to:
         hidden["return_to"] = return_to

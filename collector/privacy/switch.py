@@ -12,18 +12,25 @@ import logging
 import math
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import orjson
 from aiohttp import web
 
 from collector.appkeys import CLOCK, METRICS, POOL, RECEIPT_LIMIT, SETTINGS, SITES
+from collector.body import read_body, read_form
 from collector.config import Settings
 from collector.privacy.cookies import is_https, opt_in_cookies, opt_out_cookies, peer_is_trusted
-from collector.privacy.origin import cors_origin, is_allowed_origin, safe_return_to, site_for_host
+from collector.privacy.origin import (
+    cors_origin,
+    is_allowed_origin,
+    safe_return_to,
+    site_for_host,
+    url_host,
+)
 from collector.privacy.receipts import NO_SITE, Choice, Receipt, new_receipt, write_receipt
 from collector.tracking.anonymise import anonymise_ip, client_address
-from collector.tracking.params import Site
+from collector.tracking.params import Site, parse_site_id
 
 log = logging.getLogger(__name__)
 NO_STORE = {"Cache-Control": "no-store"}
@@ -82,17 +89,17 @@ async def preflight(request: web.Request) -> web.Response:
 async def request_fields(request: web.Request) -> dict[str, str]:
     """idsite, return_to, back, lang, embed: from the query, a form or a JSON body."""
     fields: dict[str, str] = dict(request.query)
+    timeout = request.app[SETTINGS].body_timeout_ms / 1000
     if request.content_type == "application/json":
         try:
-            doc = orjson.loads(await request.read() or b"{}")
+            doc = orjson.loads(await read_body(request, timeout) or b"{}")
         except orjson.JSONDecodeError:
             doc = None
         if not isinstance(doc, dict):
             raise web.HTTPBadRequest(text="body is not a JSON object\n")
         fields.update({k: str(v) for k, v in doc.items() if isinstance(v, str | int)})
     elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post()
-        fields.update({k: v for k, v in form.items() if isinstance(v, str)})
+        fields.update(await read_form(request, timeout))
     return fields
 
 
@@ -101,13 +108,12 @@ def choose_site(
 ) -> int | None:
     """The site a receipt is for: the requesting site's page, a named idsite, the return_to
     host; NO_SITE when none is named; None for an idsite that does not exist."""
-    origin = headers.get("Origin") or headers.get("Referer") or ""
-    if found := site_for_host(urlsplit(origin).hostname, sites):
+    if found := site_for_host(url_host(headers.get("Origin") or headers.get("Referer")), sites):
         return found.site_id
     if idsite := fields.get("idsite"):
-        known = {s.site_id for s in sites}
-        return int(idsite) if idsite.isdigit() and int(idsite) in known else None
-    if found := site_for_host(urlsplit(fields.get("return_to", "")).hostname, sites):
+        site_id = parse_site_id(idsite)
+        return site_id if site_id in {s.site_id for s in sites} else None
+    if found := site_for_host(url_host(fields.get("return_to")), sites):
         return found.site_id
     return NO_SITE
 

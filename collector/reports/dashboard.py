@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from collector.appkeys import CLOCK, REPORT_POOL, SETTINGS, SITES
+from collector.body import read_form
 from collector.config import Settings
 from collector.reports.api import live_counters, site_today
 from collector.reports.markup import (
@@ -107,7 +108,7 @@ async def login(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     if settings.api_token is None:
         return _disabled()
-    form = await request.post()
+    form = await read_form(request, settings.body_timeout_ms / 1000)
     given = form.get("token")
     if not isinstance(given, str) or not token_valid(given.strip(), settings.api_token):
         return _html(login_page("That is not the API token."), status=401)

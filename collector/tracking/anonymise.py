@@ -23,12 +23,12 @@ def anonymise_ip(address: str | None, level: int) -> str | None:
     if ":" not in address:
         try:
             packed = socket.inet_pton(socket.AF_INET, address)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: lone surrogates (undecodable header bytes), NUL
             return None
         return socket.inet_ntop(socket.AF_INET, packed[: 4 - level] + b"\0" * level)
     try:
         packed = socket.inet_pton(socket.AF_INET6, address.split("%", 1)[0])
-    except OSError:
+    except (OSError, ValueError):
         return None
     if packed[:12] == b"\0" * 10 + b"\xff\xff":  # IPv4-mapped: mask as the IPv4 it is
         v4 = packed[12:]

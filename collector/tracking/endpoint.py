@@ -19,6 +19,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from collector.appkeys import CLOCK, METRICS, RATE_LIMITER, SETTINGS, SITES, TRACKING, WRITER
+from collector.body import read_body
 from collector.config import Settings
 from collector.metrics import Metrics
 from collector.storage.writer import HitWriter
@@ -199,7 +200,7 @@ async def pixel(request: web.Request) -> web.Response:
 async def post(request: web.Request) -> web.Response:
     """Form-encoded parameters, or Matomo's bulk JSON `{"requests": ["?idsite=…", …]}`."""
     t = request.app[TRACKING]
-    body = await request.read()
+    body = await read_body(request, t.settings.body_timeout_ms / 1000)
     url_params = parse_query(_query_string(request))
     if isinstance(url_params, Reject):
         return _reject(url_params)

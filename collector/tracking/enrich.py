@@ -160,6 +160,11 @@ def _url_params(url: str) -> dict[str, str]:
     for part in (query, fragment_query):
         for key, value in parse_qsl(part):
             params.setdefault(key.lower(), value)  # first one wins, as in Matomo
+    if "%00" in url:
+        # The page URL's query is decoded here a second time: `url=...%2500` holds a NUL
+        # no raw parameter held, and a text column cannot; the rest of the value is kept.
+        # (Invalid UTF-8 cannot come out: parse_qsl decodes it as U+FFFD.)
+        return {key: value.replace("\0", "") for key, value in params.items()}
     return params
 
 

@@ -28,11 +28,17 @@ _HIGH_ESCAPE = re.compile(r"%[89A-Fa-f]")
 # scheme://[userinfo@]host[:port] then a path, query, fragment or the end. Faster than
 # urlsplit() on the hot path, and stricter: only http(s), only a plain host name or IP.
 # Case-insensitive by hand: (?i) is ~50% slower, and would let [a-z] match the Kelvin sign.
+# Digits as [0-9] throughout: in a str pattern \d also matches Arabic-Indic and other digits.
 _HTTP_URL = re.compile(
     r"[hH][tT][tT][pP][sS]?://(?:[^@/?#\s]*@)?"
-    r"([a-zA-Z0-9.\-_]+|\[[0-9a-fA-F:.]+\])(?::\d{1,5})?(?:[/?#]|$)"
+    r"([a-zA-Z0-9.\-_]+|\[[0-9a-fA-F:.]+\])(?::[0-9]{1,5})?(?:[/?#]|$)"
 )
-_RES = re.compile(r"^\d{1,5}x\d{1,5}$")
+_RES = re.compile(r"^[0-9]{1,5}x[0-9]{1,5}$")
+# A number as JavaScript writes one: sign, ASCII digits, a decimal point, an exponent. Not
+# what float() also takes: "1_000", " 1", "nan", "inf", or digits of other scripts.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_UNIX_TIME = re.compile(r"[0-9]{9,10}(?:\.[0-9]+)?")
+_MAX_SITE_DIGITS = 9
 _PV_ID = re.compile(r"^[A-Za-z0-9]{1,16}$")
 _LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 _TARGET_PARAMS = {Action.DOWNLOAD: "download", Action.OUTLINK: "link"}
@@ -146,11 +152,25 @@ def _check_lengths(params: Mapping[str, str]) -> None:
             raise _Invalid(f"{name} too long")
 
 
+def parse_decimal(raw: str) -> float | None:
+    """A decimal number in ASCII (`_DECIMAL`), or None: strict where float() is lenient."""
+    if raw.isascii() and (raw.isdigit() or _DECIMAL.fullmatch(raw)):  # isdigit: cheap, usual
+        return float(raw)
+    return None
+
+
+def parse_site_id(raw: str) -> int | None:
+    """A site id: 1 to 9 ASCII digits, or None. (str.isdigit() alone also passes "²", which
+    int() then refuses.)"""
+    if 0 < len(raw) <= _MAX_SITE_DIGITS and raw.isascii() and raw.isdigit():
+        return int(raw)
+    return None
+
+
 def _number(raw: str, name: str, lo: float, hi: float) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise _Invalid(f"{name} must be a number") from None
+    value = parse_decimal(raw)
+    if value is None:
+        raise _Invalid(f"{name} must be a number")
     if not math.isfinite(value) or not lo <= value <= hi:
         raise _Invalid(f"{name} out of range")
     return value
@@ -169,7 +189,7 @@ def parse_time(raw: str | None, now: datetime) -> datetime:
     if not raw:
         return now
     try:
-        if re.fullmatch(r"\d{9,10}(\.\d+)?", raw):
+        if _UNIX_TIME.fullmatch(raw):
             return datetime.fromtimestamp(float(raw), UTC)
         ts = datetime.fromisoformat(raw)
         # inside the try: an offset can push year 1 or 9999 out of range (OverflowError)
@@ -179,10 +199,14 @@ def parse_time(raw: str | None, now: datetime) -> datetime:
 
 
 def token_valid(given: str | None, token: str | None) -> bool:
-    """Constant-time: the check must not reveal how much of a guess was right."""
+    """Constant-time: the check must not reveal how much of a guess was right. Headers and
+    cookies hold undecodable bytes as lone surrogates: "surrogatepass" encodes them to bytes
+    no valid token's UTF-8 contains, where a strict encode would raise."""
     if not given or not token:
         return False
-    return hmac.compare_digest(given.encode(), token.encode())
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), token.encode("utf-8", "surrogatepass")
+    )
 
 
 def _action(params: Mapping[str, str]) -> Action:
@@ -235,10 +259,10 @@ def _parse(
 ) -> Hit:
     if params.get("rec") != "1":
         raise _Invalid("rec=1 is required")
-    raw_site = params.get("idsite", "")
-    if not raw_site.isascii() or not raw_site.isdigit() or len(raw_site) > 9:
+    site_id = parse_site_id(params.get("idsite", ""))
+    if site_id is None:
         raise _Invalid("idsite must be a positive integer")
-    site = find_site(int(raw_site))
+    site = find_site(site_id)
     if site is None:
         raise _Invalid("unknown idsite")
     _check_lengths(params)

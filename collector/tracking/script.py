@@ -17,6 +17,7 @@ from importlib import resources
 from aiohttp import web
 
 from collector.appkeys import TRACKER_SCRIPT
+from collector.tracking.params import parse_decimal
 
 MAX_AGE_SECONDS = 3600
 CONTENT_TYPE = "text/javascript"
@@ -55,10 +56,7 @@ def accepts_gzip(accept_encoding: str) -> bool:
 
 
 def _quality(raw: str) -> float:
-    try:
-        return float(raw)
-    except ValueError:
-        return 0.0
+    return parse_decimal(raw) or 0.0
 
 
 def etag_matches(if_none_match: str, script: Script) -> bool:

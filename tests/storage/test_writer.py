@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 
 from collector.metrics import Metrics
-from collector.storage.db import create_pool
+from collector.storage.db import create_pool, migrate
+from collector.storage.spill import SpillFile, encode_record, orphans
 from collector.storage.writer import HitWriter
 from collector.tracking.hit import Hit
-from tests.support import CONSENT, Running, request, running_app, settings_for
+from tests.support import (
+    CONSENT,
+    Running,
+    StoppablePostgres,
+    request,
+    running_app,
+    settings_for,
+)
 
 
 @contextlib.asynccontextmanager
@@ -124,3 +134,108 @@ async def test_a_writer_behind_takes_larger_batches_and_catches_up(database_url:
     assert stored == 215
     # 215 queued -> 200 (20 batches at once), 15 -> 10, 5 -> 5: three COPYs, not 22
     assert metrics.value("batches_written") == 3
+
+
+class _CountingWriter(HitWriter):
+    """The real writer, counting its COPY statements."""
+
+    copies = 0
+
+    async def _copy(self, batch: list) -> int:
+        self.copies += 1
+        return await super()._copy(batch)
+
+
+async def test_rows_postgresql_refuses_cost_a_few_copies_and_are_stored_cleaned(
+    database_url: str,
+) -> None:
+    pool = await create_pool(database_url)
+    async with pool.acquire() as conn:
+        await migrate(conn)  # when this test runs first or alone
+    metrics = Metrics()
+    site_id = 900_000 + secrets.randbelow(90_000)
+    now = datetime.now(UTC)
+    titles = [f"t{i}" for i in range(1000)]
+    titles[500] = "nul \0 in text"  # refused by PostgreSQL
+    titles[700] = "lone \udcff surrogate"  # refused by asyncpg's encoder, before sending
+    hits = [
+        Hit(site_id, now, uuid.uuid4().hex, False, "pageview", "https://x.example/", title=t)
+        for t in titles
+    ]
+    writer = _CountingWriter(pool, metrics, capacity=1000, batch_size=1000, flush_interval=60)
+    try:
+        assert writer.offer(hits)
+        writer.start()
+        await asyncio.wait_for(writer.flush(), 30)  # a crashed writer never flushes
+        await writer.close()
+        stored = await pool.fetch("SELECT title FROM hits WHERE site_id = $1", site_id)
+    finally:
+        await pool.close()
+    expected = {*titles[:500], "nul  in text", *titles[501:700], "lone ? surrogate", *titles[701:]}
+    assert {r["title"] for r in stored} == expected and len(stored) == 1000
+    assert metrics.value("hits_stored") == 1000 and metrics.value("hits_unstorable") == 0
+    # halving around each bad row: about 2 x 2 x log2(1000) COPYs, where one per row was 1000
+    assert writer.copies <= 45
+
+
+async def test_a_refused_row_in_a_spill_file_is_replayed_cleaned_with_the_rest(
+    database_url: str, tmp_path: Path
+) -> None:
+    pool = await create_pool(database_url)
+    async with pool.acquire() as conn:
+        await migrate(conn)
+    metrics = Metrics()
+    site_id = 900_000 + secrets.randbelow(90_000)
+    now = datetime.now(UTC)
+    titles = [f"t{i}" for i in range(100)]
+    titles[40] = "nul \0 in text"
+    records = [
+        Hit(site_id, now, uuid.uuid4().hex, False, "pageview", "https://x.example/", title=t)
+        for t in titles
+    ]
+    spill = SpillFile.create(tmp_path)  # left by a process that went away in an outage
+    spill.append([encode_record(r.record()) for r in records])
+    spill.close()
+    writer = _CountingWriter(
+        pool, metrics, capacity=10, batch_size=100, flush_interval=60, spill_dir=tmp_path,
+        spill_max_bytes=1 << 20,
+    )  # fmt: skip
+    late = Hit(site_id, now, uuid.uuid4().hex, False, "pageview", "https://x.example/", "late")
+    try:
+        writer.start()  # claims the file
+        assert writer.offer([late])
+        await asyncio.wait_for(writer.flush(), 30)  # the spill file is replayed first
+        await writer.close()
+        stored = await pool.fetch("SELECT title FROM hits WHERE site_id = $1", site_id)
+    finally:
+        await pool.close()
+    expected = {*titles[:40], "nul  in text", *titles[41:], "late"}
+    assert {r["title"] for r in stored} == expected and len(stored) == 101
+    assert metrics.value("hits_unstorable") == 0 and orphans(tmp_path) == []
+    assert writer.copies == 1  # the queue's one COPY; replay halves inside its transactions
+
+
+async def test_a_row_json_cannot_hold_is_spilled_cleaned_in_an_outage(
+    own_postgres: StoppablePostgres, tmp_path: Path
+) -> None:
+    pool = await create_pool(own_postgres.dsn)
+    async with pool.acquire() as conn:
+        await migrate(conn)
+    own_postgres.stop()
+    metrics = Metrics()
+    now = datetime.now(UTC)
+    hit = Hit(1, now, uuid.uuid4().hex, False, "pageview", "https://x.example/", title="\udcff")
+    writer = HitWriter(
+        pool, metrics, capacity=10, batch_size=1, flush_interval=0.01, spill_dir=tmp_path,
+        spill_max_bytes=1 << 20, spill_interval=0.01,
+    )  # fmt: skip
+    try:
+        writer.start()
+        assert writer.offer([hit])
+        await asyncio.wait_for(writer.drained(), 30)  # in the spill file, not lost
+        await writer.close()
+    finally:
+        own_postgres.start()
+        await pool.close()
+    [path] = orphans(tmp_path)
+    assert b'"?"' in path.read_bytes() and metrics.value("hits_spilled") == 1

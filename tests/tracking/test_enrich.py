@@ -382,6 +382,12 @@ def test_campaign_in_fragment() -> None:
     assert extract_campaign("https://example.org/#/route?pk_campaign=Spa").name == "spa"
 
 
+def test_campaign_values_lose_the_nul_their_second_decoding_makes() -> None:
+    # the page URL's query is decoded once more here: %00 in it is a NUL no parameter held
+    url = "https://example.org/?mtm_campaign=spr%00ing&mtm_source=%00&utm_medium=%00e%00"
+    assert extract_campaign(url) == Campaign("spring", None, "e", None, None)
+
+
 def test_query_campaign_beats_fragment_campaign() -> None:
     assert extract_campaign("/?mtm_campaign=query#mtm_campaign=fragment").name == "query"
 
