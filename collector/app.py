@@ -41,7 +41,7 @@ from collector.retention.purge import HOURS_AHEAD
 from collector.retention.scheduler import Scheduler
 from collector.server_log import ServerLog
 from collector.sites import SiteRegistry
-from collector.storage.db import REPORT_TIMEOUT, WRITE_TIMEOUT, create_pool, migrate
+from collector.storage.db import WRITE_TIMEOUT, create_pool, migrate
 from collector.storage.partitions import ensure_partitions, hour_of
 from collector.storage.writer import HitWriter
 from collector.tracking import cors, endpoint, script
@@ -74,10 +74,16 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         await ensure_partitions(conn, app[CLOCK](), HOURS_AHEAD)
     app[POOL] = pool
     app[WRITE_POOL] = await create_pool(
-        settings.database_url, max_size=2, statement_timeout=WRITE_TIMEOUT
+        settings.database_url,
+        max_size=2,
+        statement_timeout=WRITE_TIMEOUT,
+        name="collector-writer",
     )
     app[REPORT_POOL] = await create_pool(
-        settings.database_url, max_size=4, statement_timeout=REPORT_TIMEOUT
+        settings.database_url,
+        max_size=4,
+        statement_timeout=f"{settings.report_timeout_ms}ms",
+        name="collector-reports",
     )
     yield
     for each in (app[REPORT_POOL], app[WRITE_POOL], pool):
@@ -166,6 +172,9 @@ def create_app(
         # the same bound for draining a body the handler did not read.
         "keepalive_timeout": settings.header_timeout_ms / 1000,
         "lingering_time": settings.body_timeout_ms / 1000,
+        # A client that goes away cancels its handler, and so its query (asyncpg cancels a
+        # query whose task is cancelled): an abandoned report must not hold a connection.
+        "handler_cancellation": True,
     }
     app = web.Application(client_max_size=settings.max_body_bytes, handler_args=handler_args)
     app[SETTINGS] = settings

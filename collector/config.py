@@ -124,6 +124,10 @@ class Settings:
     rate_limit_burst: int = field(
         default=200, metadata=_env("RATE_LIMIT_BURST", "hits an IP prefix may send at once")
     )
+    report_timeout_ms: int = field(
+        default=10_000,
+        metadata=_env("REPORT_TIMEOUT_MS", "longest a report query may run (then 503)"),
+    )
     timezone: str = field(
         default="UTC", metadata=_env("TIMEZONE", "time zone of a site added without --timezone")
     )
@@ -166,6 +170,7 @@ class Settings:
         _check(self.rate_limit >= 0, "RATE_LIMIT", "must be >= 0 (0: off)")
         _check(self.rate_limit_burst >= 1, "RATE_LIMIT_BURST", "must be >= 1")
         _check(_is_timezone(self.timezone), "TIMEZONE", "must be an IANA time zone, e.g. UTC")
+        _check(self.report_timeout_ms >= 100, "REPORT_TIMEOUT_MS", "must be >= 100")
         _check(self.receipt_rate_limit >= 0, "RECEIPT_RATE_LIMIT", "must be >= 0 (0: off)")
         _check(self.receipt_max_per_hour >= 0, "RECEIPT_MAX_PER_HOUR", "must be >= 0 (0: off)")
 

@@ -56,6 +56,13 @@ def check_token(request: web.Request) -> web.Response | None:
     return None
 
 
+def too_slow(app: web.Application) -> web.Response:
+    """A report cancelled at COLLECTOR_REPORT_TIMEOUT_MS: the database is busy or the period
+    too long; nothing is wrong with the request."""
+    ms = app[SETTINGS].report_timeout_ms
+    return error(503, f"report took longer than {ms} ms: try again later", {"Retry-After": "5"})
+
+
 def report_query(request: web.Request) -> ReportQuery | web.Response:
     """The validated site, period and limit of a request, or the 4xx answer."""
     app = request.app
@@ -93,7 +100,10 @@ async def report(request: web.Request) -> web.Response:
     query = report_query(request)
     if isinstance(query, web.Response):
         return query
-    rows = await fetch_report(request.app, name, query)
+    try:
+        rows = await fetch_report(request.app, name, query)
+    except asyncpg.QueryCanceledError:
+        return too_slow(request.app)
     body = {
         "report": name,
         "site": query.site_id,
@@ -132,8 +142,11 @@ async def live(request: web.Request) -> web.Response:
     app = request.app
     if app[SITES].get(site_id) is None:
         return error(404, "unknown site")
-    async with app[REPORT_POOL].acquire() as conn:
-        body = {"site": site_id, **await live_counters(conn, site_id, app[CLOCK]())}
+    try:
+        async with app[REPORT_POOL].acquire() as conn:
+            body = {"site": site_id, **await live_counters(conn, site_id, app[CLOCK]())}
+    except asyncpg.QueryCanceledError:
+        return too_slow(app)
     return web.Response(body=orjson.dumps(body), content_type="application/json", headers=NO_STORE)
 
 

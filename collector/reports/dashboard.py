@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import asyncpg
 from aiohttp import web
 
 from collector.appkeys import CLOCK, REPORT_POOL, SETTINGS, SITES
@@ -146,7 +147,12 @@ async def dashboard(request: web.Request) -> web.Response:
     assert site is not None  # parse_report_query found it
     hourly = query.first == query.last
     today = local_today(app[CLOCK](), site.timezone)
-    view = await _gather(app, query.site_id, query.first, query.last, hourly, today)
+    try:
+        view = await _gather(app, query.site_id, query.first, query.last, hourly, today)
+    except asyncpg.QueryCanceledError:
+        ms = settings.report_timeout_ms
+        page = error_page(f"The reports took longer than {ms} ms. Try again in a moment.")
+        return _html(page, status=503, **{"Retry-After": "5"})
     view_sites = [(s.site_id, s.name) for s in sites]
     return _html(
         dashboard_page(

@@ -160,6 +160,7 @@ def _reports_get(names: Sequence[str]) -> dict[str, Any]:
             "400": _json("bad parameter; the reason names it", _ref("Error")),
             "401": _json("missing or wrong bearer token", _ref("Error")),
             "404": _json("unknown report or site, or the API is disabled", _ref("Error")),
+            "503": _json("took longer than COLLECTOR_REPORT_TIMEOUT_MS; retry", _ref("Error")),
         },
     }
 
@@ -195,6 +196,7 @@ def _live_get() -> dict[str, Any]:
             "400": _json("bad parameter; the reason names it", _ref("Error")),
             "401": _json("missing or wrong bearer token", _ref("Error")),
             "404": _json("unknown site, or the API is disabled", _ref("Error")),
+            "503": _json("took longer than COLLECTOR_REPORT_TIMEOUT_MS; retry", _ref("Error")),
         },
     }
 

@@ -24,17 +24,22 @@ def sql_dir() -> Path:
     raise FileNotFoundError("sql/migrations not found beside or inside the collector package")
 
 
-# Statement timeouts of the pools that need one (app.py). The writer's must stay well below
-# retention/horizon.py's ARRIVAL_MARGIN: a COPY still running past it would carry an arrival
-# time the roll-up has already passed. Reports: no query may hold a connection for long.
+# The writer's statement timeout (app.py). It must stay well below retention/horizon.py's
+# LONGEST_WRITE: the roll-up does not wait for a transaction older than that, so a COPY must
+# never run so long. (Reports have their own: COLLECTOR_REPORT_TIMEOUT_MS.)
 WRITE_TIMEOUT = "10s"
-REPORT_TIMEOUT = "10s"
 
 
 async def create_pool(
-    dsn: str, *, min_size: int = 1, max_size: int = 4, statement_timeout: str | None = None
+    dsn: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 4,
+    statement_timeout: str | None = None,
+    name: str = "collector",
 ) -> asyncpg.Pool:
-    server_settings = {"timezone": "UTC"}
+    # application_name: which pool a backend serves, for whoever reads pg_stat_activity
+    server_settings = {"timezone": "UTC", "application_name": name}
     if statement_timeout:
         server_settings["statement_timeout"] = statement_timeout
     pool = await asyncpg.create_pool(
