@@ -81,3 +81,12 @@ def test_the_rights_section_points_visitors_at_the_erase_button_not_only_an_http
     lang: str,
 ) -> None:
     assert "`/optout`" in notice(lang).split("/privacy/me", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("lang", "bound"),
+    [("en", "longer than 7 days and one hour"), ("de", "länger als 7 Tage und eine Stunde")],
+)
+def test_the_notice_states_the_exact_retention_bound(lang: str, bound: str) -> None:
+    assert bound in notice(lang)
+    assert bound.replace("7", "10") in notice(lang, COLLECTOR_RETENTION_DAYS="10")
