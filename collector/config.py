@@ -95,6 +95,12 @@ class Settings:
             "ROLLUP_MIN_COUNT", "visits a value needs on a day not to be folded into others"
         ),
     )
+    rollup_max_rows: int = field(
+        default=1000,
+        metadata=_env(
+            "ROLLUP_MAX_ROWS", "rows a folded day keeps per report; the rest count as others"
+        ),
+    )
     retention_time: str = field(
         default="00:10", metadata=_env("RETENTION_TIME", "daily retention run, UTC HH:MM")
     )
@@ -162,6 +168,7 @@ class Settings:
             "must be 0 (forever) or at least RETENTION_DAYS",
         )
         _check(self.rollup_min_count >= 1, "ROLLUP_MIN_COUNT", "must be >= 1 (1: never fold)")
+        _check(self.rollup_max_rows >= 10, "ROLLUP_MAX_ROWS", "must be >= 10")
         _check(bool(_HH_MM.match(self.retention_time)), "RETENTION_TIME", "must be HH:MM (UTC)")
         _check(0 < len(self.policy_version) <= 64, "POLICY_VERSION", "1 to 64 characters")
         _check(self.receipt_retention_days >= 1, "RECEIPT_RETENTION_DAYS", "must be at least 1")

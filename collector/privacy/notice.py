@@ -193,14 +193,14 @@ def notice_sections(s: Settings, lang: str) -> list[Section]:
                 f"are {s.retention_days} days old, so none is kept longer than "
                 f"{s.retention_days} days and one hour. Only totals per day, without a session "
                 f"id or IP address, may be kept longer; values seen in fewer than "
-                f"{s.rollup_min_count} visits a day are counted only as \"others\". Consent "
+                f'{s.rollup_min_count} visits a day are counted only as "others". Consent '
                 f"receipts are deleted after {s.receipt_retention_days} days.",
                 f"Rohdaten der Seitenaufrufe werden nach {s.retention_days} Tagen automatisch "
                 f"gelöscht: die Daten jeder Stunde in der Stunde, nachdem sie "
                 f"{s.retention_days} Tage alt sind, also keine länger als {s.retention_days} "
                 f"Tage und eine Stunde. Nur Tagessummen ohne Sitzungskennung und IP-Adresse "
                 f"können länger bleiben; Werte, die an einem Tag in weniger als "
-                f"{s.rollup_min_count} Besuchen vorkommen, zählen dabei nur als \"Sonstige\". "
+                f'{s.rollup_min_count} Besuchen vorkommen, zählen dabei nur als "Sonstige". '
                 f"Einwilligungsbelege werden nach {s.receipt_retention_days} Tagen gelöscht.",
             )
         ],

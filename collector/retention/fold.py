@@ -1,5 +1,7 @@
 """Folding a day at expiry (`sql/fold/*.sql`): once a day's raw data is gone, values seen in
-fewer than `COLLECTOR_ROLLUP_MIN_COUNT` visits that day become '(others)' (P9).
+fewer than `COLLECTOR_ROLLUP_MIN_COUNT` visits that day become '(others)' (P9), and so do all
+but the `COLLECTOR_ROLLUP_MAX_ROWS` most visited of each report (a year reads a bounded
+number of rows a day, as Matomo's archives are truncated).
 
 Until then a day's aggregates are exact (they are what raw hits say, and the roll-up may
 still subtract an erased visit from them); after, nothing adds to them or subtracts from
@@ -25,9 +27,11 @@ async def days_to_fold(
     return [(r["site_id"], r["day"]) for r in rows]
 
 
-async def fold_day(conn: asyncpg.Connection, site_id: int, day: date, min_count: int) -> int:
+async def fold_day(
+    conn: asyncpg.Connection, site_id: int, day: date, min_count: int, max_rows: int
+) -> int:
     """Fold one site's day; how many aggregate rows went into '(others)'."""
-    params = {"site": site_id, "day": day, "min_count": min_count}
+    params = {"site": site_id, "day": day, "min_count": min_count, "max_rows": max_rows}
     folded = 0
     async with conn.transaction():
         for _name, sql in steps("fold"):

@@ -103,7 +103,9 @@ async def fold_expired_days(
     removals = []
     for site_id, day in await days_to_fold(conn, now, settings.retention_days):
         async with transaction(conn, dry_run=dry_run):
-            rows = await fold_day(conn, site_id, day, settings.rollup_min_count)
+            rows = await fold_day(
+                conn, site_id, day, settings.rollup_min_count, settings.rollup_max_rows
+            )
         removals.append(Removal(f"site {site_id} {day.isoformat()}", rows, "folded"))
     return removals
 

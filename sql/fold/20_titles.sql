@@ -1,8 +1,12 @@
 -- Rare titles into '(others)'; pageviews without a title ('') are kept as such.
 WITH gone AS (
     DELETE FROM agg_titles
-    WHERE site_id = :site AND day = :day AND visits < :min_count
-      AND title NOT IN ('', '(others)')
+    WHERE site_id = :site AND day = :day AND title NOT IN ('', '(others)')
+      AND (visits < :min_count OR ctid NOT IN (
+          SELECT ctid FROM agg_titles
+          WHERE site_id = :site AND day = :day
+            AND title NOT IN ('', '(others)')
+          ORDER BY visits DESC, ctid LIMIT :max_rows))
     RETURNING *
 ), folded AS (
     INSERT INTO agg_titles AS a (site_id, day, title, pageviews, visits)

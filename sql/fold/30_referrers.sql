@@ -2,8 +2,12 @@
 -- type is a fixed vocabulary and never folded; nor is direct ('').
 WITH gone AS (
     DELETE FROM agg_referrers
-    WHERE site_id = :site AND day = :day AND visits < :min_count
-      AND ref_name NOT IN ('', '(others)')
+    WHERE site_id = :site AND day = :day AND ref_name NOT IN ('', '(others)')
+      AND (visits < :min_count OR ctid NOT IN (
+          SELECT ctid FROM agg_referrers
+          WHERE site_id = :site AND day = :day
+            AND ref_name NOT IN ('', '(others)')
+          ORDER BY visits DESC, ctid LIMIT :max_rows))
     RETURNING *
 ), folded AS (
     INSERT INTO agg_referrers AS a

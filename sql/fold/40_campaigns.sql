@@ -2,9 +2,13 @@
 -- keyword and content are free text.
 WITH gone AS (
     DELETE FROM agg_campaigns
-    WHERE site_id = :site AND day = :day AND visits < :min_count
-      AND NOT (name = '(others)' AND source = '' AND medium = '' AND keyword = ''
-               AND content = '')
+    WHERE site_id = :site AND day = :day
+      AND (name, source, medium, keyword, content) <> ('(others)', '', '', '', '')
+      AND (visits < :min_count OR ctid NOT IN (
+          SELECT ctid FROM agg_campaigns
+          WHERE site_id = :site AND day = :day
+            AND (name, source, medium, keyword, content) <> ('(others)', '', '', '', '')
+          ORDER BY visits DESC, ctid LIMIT :max_rows))
     RETURNING *
 ), folded AS (
     INSERT INTO agg_campaigns AS a (site_id, day, name, source, medium, keyword, content, visits,

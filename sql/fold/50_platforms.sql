@@ -2,8 +2,12 @@
 -- nor is "not recognised" ('').
 WITH gone AS (
     DELETE FROM agg_platforms
-    WHERE site_id = :site AND day = :day AND visits < :min_count AND attribute <> 'device'
-      AND value NOT IN ('', '(others)')
+    WHERE site_id = :site AND day = :day AND attribute <> 'device' AND value NOT IN ('', '(others)')
+      AND (visits < :min_count OR ctid NOT IN (
+          SELECT ctid FROM agg_platforms
+          WHERE site_id = :site AND day = :day
+            AND attribute <> 'device' AND value NOT IN ('', '(others)')
+          ORDER BY visits DESC, ctid LIMIT :max_rows))
     RETURNING *
 ), folded AS (
     INSERT INTO agg_platforms AS a

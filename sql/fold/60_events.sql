@@ -2,8 +2,13 @@
 -- name is free text and may be personal.
 WITH gone AS (
     DELETE FROM agg_events
-    WHERE site_id = :site AND day = :day AND visits < :min_count
-      AND NOT (category = '(others)' AND action = '(others)' AND name = '')
+    WHERE site_id = :site AND day = :day
+      AND (category, action, name) <> ('(others)', '(others)', '')
+      AND (visits < :min_count OR ctid NOT IN (
+          SELECT ctid FROM agg_events
+          WHERE site_id = :site AND day = :day
+            AND (category, action, name) <> ('(others)', '(others)', '')
+          ORDER BY visits DESC, ctid LIMIT :max_rows))
     RETURNING *
 ), folded AS (
     INSERT INTO agg_events AS a

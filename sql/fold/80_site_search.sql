@@ -2,7 +2,12 @@
 -- into '(others)'.
 WITH gone AS (
     DELETE FROM agg_site_search
-    WHERE site_id = :site AND day = :day AND visits < :min_count AND keyword <> '(others)'
+    WHERE site_id = :site AND day = :day AND keyword <> '(others)'
+      AND (visits < :min_count OR ctid NOT IN (
+          SELECT ctid FROM agg_site_search
+          WHERE site_id = :site AND day = :day
+            AND keyword <> '(others)'
+          ORDER BY visits DESC, ctid LIMIT :max_rows))
     RETURNING *
 ), folded AS (
     INSERT INTO agg_site_search AS a (site_id, day, keyword, searches, visits, no_results)

@@ -1,26 +1,29 @@
 -- Where each touched session's visits must be derived again: the start of the run of hits
 -- (no gap over 30 minutes) that holds its earliest new hit. A gap of more than 30 minutes
 -- always ends a visit, and a visit is a function of its run alone, so everything before the
--- run start stays as it is. Found by walking back from the new hit on the session's index;
--- first within three hours (nearly every run is shorter), then, for the few still open, back
--- to the guard. A run that reaches back past :guard is frozen (left out): its earliest hits
--- are about to be dropped, and deriving it from what is left would not match what the
--- aggregates hold.
-WITH near AS (
-    SELECT t.site_id, t.session_id, t.first_new, r.ts AS run_start, r.before
+-- run start stays as it is. First within three hours before the new hit (nearly every run is
+-- shorter), in one pass over the touched sessions' hits, then, for the few runs not settled
+-- by it, back to the guard. A run that reaches back past :guard is frozen (left out): its
+-- earliest hits are about to be dropped, and deriving it from what is left would not match
+-- what the aggregates hold.
+-- The scalar bounds prune the hourly partitions at run time (InitPlans), so that the planner
+-- may scan the few hours of a 15-second run's sessions, or probe their index one by one.
+WITH near_window AS (
+    SELECT h.site_id, h.session_id, h.ts, t.first_new,
+           lag(h.ts) OVER (PARTITION BY h.site_id, h.session_id ORDER BY h.ts) AS before
     FROM r_touched t
-    CROSS JOIN LATERAL (
-        SELECT s.ts, s.before
-        FROM (SELECT h.ts, lead(h.ts) OVER (ORDER BY h.ts DESC) AS before
-              FROM hits h
-              WHERE h.site_id = t.site_id AND h.session_id = t.session_id
-                AND h.ts <= t.first_new AND h.arrival < :arrived_until
-                AND h.ts >= greatest(:guard, t.first_new - interval '3 hours')
-                            - interval '30 minutes'
-              ORDER BY h.ts DESC) s
-        WHERE s.before IS NULL OR s.ts - s.before > interval '30 minutes'
-        LIMIT 1
-    ) r
+    JOIN hits h ON h.site_id = t.site_id AND h.session_id = t.session_id
+    WHERE h.ts <= t.first_new AND h.arrival < :arrived_until
+      AND h.ts >= greatest(:guard, t.first_new - interval '3 hours') - interval '30 minutes'
+      AND h.ts >= (SELECT greatest(:guard, min(first_new) - interval '3 hours')
+                          - interval '30 minutes' FROM r_touched)
+      AND h.ts <= (SELECT max(first_new) FROM r_touched)
+), near AS (
+    SELECT DISTINCT ON (site_id, session_id) site_id, session_id, first_new, ts AS run_start,
+           before
+    FROM near_window
+    WHERE before IS NULL OR ts - before > interval '30 minutes'
+    ORDER BY site_id, session_id, ts DESC
 ), settled AS (
     -- a start found above a gap, or with 30 minutes of nothing before it inside the window
     SELECT site_id, session_id, run_start FROM near

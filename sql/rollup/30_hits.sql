@@ -14,4 +14,5 @@ SELECT h.site_id, h.session_id, h.ts, h.ctid, h.arrival < :arrived_from, h.actio
        coalesce(h.browser, ''), coalesce(h.os, ''), coalesce(h.device, '')
 FROM r_sessions s
 JOIN hits h ON h.site_id = s.site_id AND h.session_id = s.session_id AND h.ts >= s.run_start
-WHERE h.arrival < :arrived_until AND h.ts < :ts_until;
+WHERE h.arrival < :arrived_until AND h.ts < :ts_until
+  AND h.ts >= (SELECT min(run_start) FROM r_sessions);  -- prunes partitions at run time

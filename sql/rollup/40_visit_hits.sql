@@ -35,6 +35,9 @@ WITH sets AS (
                OVER (PARTITION BY c.sign, c.site_id, c.session_id, c.segment) AS started_at
     FROM counted c
     WHERE c.actions_so_far > 0
+), zones AS (
+    -- the few zone periods of the sites at hand; hashed, looked up per hit
+    SELECT z.* FROM site_zones z WHERE z.site_id IN (SELECT DISTINCT site_id FROM r_hits)
 )
 INSERT INTO r_vhits
 SELECT v.sign, v.site_id, v.session_id, v.segment, NOT v.continued, v.started_at, v.is_start,
@@ -45,4 +48,4 @@ SELECT v.sign, v.site_id, v.session_id, v.segment, NOT v.continued, v.started_at
        v.ref_type, v.ref_name, v.campaign_name, v.campaign_source, v.campaign_medium,
        v.campaign_keyword, v.campaign_content, v.browser, v.os, v.device
 FROM visit_hits v
-JOIN site_zones z ON z.site_id = v.site_id AND v.started_at >= z.since AND v.started_at < z.until;
+JOIN zones z ON z.site_id = v.site_id AND v.started_at >= z.since AND v.started_at < z.until;

@@ -187,3 +187,23 @@ async def test_a_visit_over_local_midnight_counts_on_the_day_it_started(own_url:
         assert headline(await reports(running, day, day)) == (1, 4)
         for first, last in ((day_before, day_before), (day, day), (day_before, day)):
             assert await reports(running, first, last) == await reference(running, first, last)
+
+
+async def test_a_folded_day_keeps_the_most_visited_rows_and_counts_the_rest_as_others(
+    own_url: str,
+) -> None:
+    x = date(2021, 10, 20)
+    d = x - timedelta(days=6)
+    settings = settings_for(own_url, rollup_min_count=1, rollup_max_rows=10)
+    async with app_at(settings, at(x)) as running:
+        for page in range(12):  # page n is seen in n + 1 visits
+            for v in range(page + 1):
+                await visit(running, at(d, 8) + timedelta(minutes=40 * page + v), f"/p{page}")
+        await running.roll_up()
+        before = await reports(running, d, d)
+        assert len(before["pages"]) == 12
+        await run(running, "hits", at(x + timedelta(days=2)))
+        after = await reports(running, d, d)
+        assert after["summary"] == before["summary"]  # totals do not change
+        pages = {r["page"]: r["unique_pageviews"] for r in after["pages"]}
+        assert pages == {f"/p{n}": n + 1 for n in range(2, 12)} | {"(others)": 3}

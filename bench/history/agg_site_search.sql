@@ -1,0 +1,10 @@
+-- History for bench/reports.py: agg_site_search, days $2..$3 of site $1, scaled to $4 hits a day
+-- and $5 values a day.
+WITH days AS (
+    SELECT d::date AS day, 0.6 + 0.4 * random() AS f
+    FROM generate_series($2::date, $3::date, interval '1 day') d
+)
+INSERT INTO agg_site_search
+SELECT $1, day, 'begriff ' || k, greatest(2, ($4 * 0.01 * f / (k + 1)))::bigint,
+        greatest(2, ($4 * 0.01 * f / (k + 1)))::bigint, ($4 * 0.002 * f / (k + 1))::bigint
+        FROM days, generate_series(0, $5 - 1) k;
