@@ -22,8 +22,8 @@ CREATE TEMP TABLE IF NOT EXISTS r_hits (
     action           text NOT NULL,
     new_visit        boolean NOT NULL,
     continues_visit  boolean NOT NULL,
-    page             text NOT NULL,
-    title            text NOT NULL,
+    page             text,              -- pageviews only, as title
+    title            text,
     target           text,
     ref_type         text NOT NULL,
     ref_name         text NOT NULL,
@@ -44,12 +44,14 @@ CREATE TEMP TABLE IF NOT EXISTS r_hits (
 ) ON COMMIT DELETE ROWS;
 
 -- The hits of every visit, twice: as the aggregates hold them (sign -1, to subtract) and as
--- they are now (sign +1, to add). A visit is (sign, site_id, session_id, segment).
+-- they are now (sign +1, to add). A visit is (sign, site_id, session_id, segment). Narrow:
+-- visit-level values are read from r_hits for the one hit that started each visit.
 CREATE TEMP TABLE IF NOT EXISTS r_vhits (
     sign           smallint NOT NULL,
     site_id        integer NOT NULL,
     session_id     uuid NOT NULL,
     segment        bigint NOT NULL,
+    tie            tid NOT NULL,
     counted        boolean NOT NULL,    -- false: continues a visit of a day rolled up before 007
     started_at     timestamptz NOT NULL,
     is_start       boolean NOT NULL,    -- the hit that started the visit
@@ -58,26 +60,15 @@ CREATE TEMP TABLE IF NOT EXISTS r_vhits (
     hour           timestamptz NOT NULL,
     start_day      date NOT NULL,
     action         text NOT NULL,
-    page           text NOT NULL,
-    title          text NOT NULL,
+    page           text,
+    title          text,
     target         text,
     search_keyword text,
     search_count   integer,
     event_category text,
     event_action   text,
     event_name     text NOT NULL,
-    event_value    double precision,
-    -- visit-level values, read from the row where is_start
-    ref_type         text NOT NULL,
-    ref_name         text NOT NULL,
-    campaign_name    text,
-    campaign_source  text NOT NULL,
-    campaign_medium  text NOT NULL,
-    campaign_keyword text NOT NULL,
-    campaign_content text NOT NULL,
-    browser          text NOT NULL,
-    os               text NOT NULL,
-    device           text NOT NULL
+    event_value    double precision
 ) ON COMMIT DELETE ROWS;
 
 -- One row per visit (and sign): its measures over its hits of the day it started.

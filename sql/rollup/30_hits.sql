@@ -1,11 +1,14 @@
 -- Every hit of the runs to derive again, reduced to what aggregates may keep (URL paths,
--- stripped targets, no IP) and with '' for "none" in what becomes a key. `old`: the hit is in
+-- stripped targets, no IP) and with '' for "none" in what becomes a key. Path and title of
+-- pageviews only: nothing else is counted by them. `old`: the hit is in
 -- the aggregates already (it arrived before :arrived_from, so the last run derived it).
 -- `tie` orders hits of the same instant (a bulk request's hits share one) the same way every
 -- run: hits are never updated, so a hit's row position in its partition does not change.
 INSERT INTO r_hits
 SELECT h.site_id, h.session_id, h.ts, h.ctid, h.arrival < :arrived_from, h.action,
-       h.new_visit, h.continues_visit, url_path(h.url), coalesce(h.title, ''),
+       h.new_visit, h.continues_visit,
+       CASE WHEN h.action = 'pageview' THEN url_path(h.url) END,
+       CASE WHEN h.action = 'pageview' THEN coalesce(h.title, '') END,
        strip_url(h.target_url), coalesce(h.ref_type, 'direct'), coalesce(h.ref_name, ''),
        h.campaign_name, coalesce(h.campaign_source, ''), coalesce(h.campaign_medium, ''),
        coalesce(h.campaign_keyword, ''), coalesce(h.campaign_content, ''),

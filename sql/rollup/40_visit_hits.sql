@@ -6,46 +6,58 @@
 -- zone its site had when it started (site_zones): every hit's day and hour are local.
 -- A session's first hit marked continues_visit (set before migration 007 on the day after a
 -- rolled-up day) continues a visit counted on that day: its hits count, the visit does not.
+--
+-- Every window below has the same partition and order, so the hits are sorted once: a
+-- segment's actions so far are the session's running count of actions less that count
+-- where the segment began (a running maximum, as segments only follow one another).
 WITH sets AS (
-    SELECT -1::smallint AS sign, h.* FROM r_hits h WHERE h.old
+    SELECT -1::smallint AS sign, site_id, session_id, ts, tie, action, new_visit,
+           continues_visit, page, title, target, search_keyword, search_count, event_category,
+           event_action, event_name, event_value
+    FROM r_hits WHERE old
     UNION ALL
-    SELECT 1::smallint, h.* FROM r_hits h WHERE :new_set
+    SELECT 1::smallint, site_id, session_id, ts, tie, action, new_visit, continues_visit, page,
+           title, target, search_keyword, search_count, event_category, event_action,
+           event_name, event_value
+    FROM r_hits WHERE :new_set
 ), marked AS (
     SELECT s.*, s.action = 'ping' AS ping,
            coalesce((s.new_visit AND s.action <> 'ping')
                     OR s.ts - lag(s.ts) OVER w > interval '30 minutes', true) AS gap_start,
-           lag(s.ts) OVER w IS NULL AND s.continues_visit AS continues
+           first_value(s.continues_visit) OVER w AS first_continues
     FROM sets s
-    WINDOW w AS (PARTITION BY s.sign, s.site_id, s.session_id ORDER BY s.ts, s.action = 'ping', s.tie)
-), segmented AS (
-    SELECT m.*, sum(gap_start::int) OVER (PARTITION BY sign, site_id, session_id
-                                          ORDER BY ts, ping, tie ROWS UNBOUNDED PRECEDING)
-                    AS segment
-    FROM marked m
+    WINDOW w AS (PARTITION BY s.sign, s.site_id, s.session_id
+                 ORDER BY s.ts, s.action = 'ping', s.tie ROWS UNBOUNDED PRECEDING)
 ), counted AS (
-    SELECT g.*, count(*) FILTER (WHERE NOT ping)
-                    OVER (PARTITION BY sign, site_id, session_id, segment ORDER BY ts, ping, tie
-                          ROWS UNBOUNDED PRECEDING) AS actions_so_far,
-                bool_or(continues) OVER (PARTITION BY sign, site_id, session_id, segment)
-                    AS continued
-    FROM segmented g
-), visit_hits AS (
-    SELECT c.*, NOT c.ping AND c.actions_so_far = 1 AS is_start,
-           min(c.ts) FILTER (WHERE NOT c.ping AND c.actions_so_far = 1)
-               OVER (PARTITION BY c.sign, c.site_id, c.session_id, c.segment) AS started_at
+    SELECT m.*, sum(m.gap_start::int) OVER w AS segment,
+           count(*) FILTER (WHERE NOT m.ping) OVER w AS actions_total
+    FROM marked m
+    WINDOW w AS (PARTITION BY m.sign, m.site_id, m.session_id
+                 ORDER BY m.ts, m.ping, m.tie ROWS UNBOUNDED PRECEDING)
+), based AS (
+    SELECT c.*, max(CASE WHEN c.gap_start THEN c.actions_total - (NOT c.ping)::int END)
+                    OVER w AS segment_base
     FROM counted c
-    WHERE c.actions_so_far > 0
+    WINDOW w AS (PARTITION BY c.sign, c.site_id, c.session_id
+                 ORDER BY c.ts, c.ping, c.tie ROWS UNBOUNDED PRECEDING)
+), visit_hits AS (
+    SELECT b.*, NOT b.ping AND b.actions_total - b.segment_base = 1 AS is_start,
+           max(CASE WHEN NOT b.ping AND b.actions_total - b.segment_base = 1 THEN b.ts END)
+               OVER w AS started_at
+    FROM based b
+    WINDOW w AS (PARTITION BY b.sign, b.site_id, b.session_id
+                 ORDER BY b.ts, b.ping, b.tie ROWS UNBOUNDED PRECEDING)
 ), zones AS (
-    -- the few zone periods of the sites at hand; hashed, looked up per hit
-    SELECT z.* FROM site_zones z WHERE z.site_id IN (SELECT DISTINCT site_id FROM r_hits)
+    -- the few zone periods of the sites at hand; looked up per visit
+    SELECT z.* FROM site_zones z WHERE z.site_id IN (SELECT DISTINCT site_id FROM r_sessions)
 )
 INSERT INTO r_vhits
-SELECT v.sign, v.site_id, v.session_id, v.segment, NOT v.continued, v.started_at, v.is_start,
+SELECT v.sign, v.site_id, v.session_id, v.segment, v.tie,
+       NOT (v.first_continues AND v.segment = 1), v.started_at, v.is_start,
        v.ts, (v.ts AT TIME ZONE z.timezone)::date, date_trunc('hour', v.ts, z.timezone),
        (v.started_at AT TIME ZONE z.timezone)::date,
        v.action, v.page, v.title, v.target, v.search_keyword, v.search_count,
-       v.event_category, v.event_action, v.event_name, v.event_value,
-       v.ref_type, v.ref_name, v.campaign_name, v.campaign_source, v.campaign_medium,
-       v.campaign_keyword, v.campaign_content, v.browser, v.os, v.device
+       v.event_category, v.event_action, v.event_name, v.event_value
 FROM visit_hits v
-JOIN zones z ON z.site_id = v.site_id AND v.started_at >= z.since AND v.started_at < z.until;
+JOIN zones z ON z.site_id = v.site_id AND v.started_at >= z.since AND v.started_at < z.until
+WHERE v.actions_total - v.segment_base > 0;
