@@ -53,7 +53,6 @@ async def make_people(server: Running) -> People:
     return people
 
 
-
 @pytest.fixture(scope="package")
 async def people(database_url: str) -> AsyncIterator[People]:
     """Site A holds the fixed hit set of tests/reports (so its reports have rows); site B is
