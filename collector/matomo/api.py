@@ -139,6 +139,12 @@ async def _report_method(
 ) -> Result:
     spec = METHODS[method]
     site = _site(app, principal, params)
+    if params.get("segment"):
+        # Unsegmented numbers under a segment's name would mislead: refuse instead.
+        raise ApiError(
+            "The parameter 'segment' is not supported here: reports are read from daily "
+            "aggregates, which cannot be segmented."
+        )
     today = local_today(app[CLOCK](), site.timezone)
     try:
         periods = parse_periods(params.get("period"), params.get("date"), today)

@@ -223,6 +223,7 @@ async def test_csv_and_tsv_are_utf16_with_a_bom_unless_asked_otherwise(seeded: S
         ({"idSite": "1,2", "period": "day", "date": "today"}, "idSite"),
         ({"idSite": "", "period": "day", "date": "today"}, "idSite"),
         ({"period": "day", "date": "today", "filter_limit": "lots"}, "filter_limit"),
+        ({"period": "day", "date": "today", "segment": "browserCode==FF"}, "segment"),
     ],
 )
 async def test_bad_requests_get_matomos_error_object(
