@@ -81,7 +81,10 @@ def start_banner(
         "statistics on."
     )
     if settings.api_token:
-        lines.append(f"Dashboard: {base}/dashboard (log in with COLLECTOR_API_TOKEN)")
+        lines.append(
+            f"Dashboard: {base}/dashboard (log in with an empty name and COLLECTOR_API_TOKEN;"
+            " users: collector user add)"
+        )
     else:
         lines.append(f"Dashboard: set COLLECTOR_API_TOKEN to open {base}/dashboard")
     return "\n".join(lines)

@@ -10,6 +10,7 @@ Matomo, as UTF-16LE with a byte-order mark (for spreadsheets) unless `convertToU
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,12 @@ class Multi:
 
 
 Result = list[dict[str, Any]] | dict[str, Any] | Value | Multi | None
+
+# Characters XML 1.0 cannot hold at all, even escaped (a page title may carry them).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# A cell a spreadsheet would run as a formula (a visitor chose this page title): prefixed
+# with ' as OWASP advises for CSV exports; Matomo's own exports do not do this.
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def json_shape(result: Result) -> Any:
@@ -86,7 +93,7 @@ def _scalar(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "1" if value else "0"
-    return escape(str(value))
+    return escape(_NOT_XML.sub("", str(value)))
 
 
 def _fields(row: Mapping[str, Any], depth: int) -> str:
@@ -125,7 +132,10 @@ def _xml(result: Result) -> str:
 
 
 def _cell(value: Any, separator: str) -> str:
-    text = _scalar(value) if not isinstance(value, str) else value
+    if isinstance(value, str):
+        text = "'" + value if value.startswith(_FORMULA) else value
+    else:
+        text = "" if value is None else str(value)
     if any(c in text for c in ('"', separator, "\n", "\r")):
         return '"' + text.replace('"', '""') + '"'
     return text
