@@ -124,8 +124,8 @@ async def login(request: web.Request) -> web.Response:
         return html(login_page("Too many failed logins; try again later.", csrf), 429, retry)
     name = form.get("name", "").strip()
     password = form.get("password", "")
-    user_id = await _check(request, name, password) if len(name) <= MAX_FIELD else False
-    if user_id is False:
+    ok, user_id = await _check(request, name, password) if len(name) <= MAX_FIELD else (False, None)
+    if not ok:
         state.throttle.failed(prefix, time.monotonic())
         log.info("login=failed")
         return html(login_page("Wrong name or password.", csrf), status=401)
@@ -140,18 +140,18 @@ async def login(request: web.Request) -> web.Response:
     return response
 
 
-async def _check(request: web.Request, name: str, password: str) -> int | bool | None:
-    """The user id for a right name and password, None for the superuser (empty name and
-    COLLECTOR_API_TOKEN), False for anything else."""
+async def _check(request: web.Request, name: str, password: str) -> tuple[bool, int | None]:
+    """(True, user id) for a right name and password, (True, None) for the superuser (an
+    empty name and COLLECTOR_API_TOKEN), (False, None) for anything else. An unknown name
+    costs one hash as a wrong password does (verify_password's dummy hash)."""
     app = request.app
     if not name:
-        return None if token_valid(password.strip(), app[SETTINGS].api_token) else False
+        return token_valid(password.strip(), app[SETTINGS].api_token), None
     async with app[POOL].acquire() as conn:
         found = await password_hash_of(conn, name)
     stored = found[1] if found else None
-    if not await verify_password_async(stored, password, app[LOGIN].hashing) or found is None:
-        return False
-    return found[0]
+    right = await verify_password_async(stored, password, app[LOGIN].hashing)
+    return (True, found[0]) if right and found is not None else (False, None)
 
 
 async def logout(request: web.Request) -> web.Response:
