@@ -61,6 +61,7 @@ from collector.storage.writer import HitWriter  # noqa: E402
 from collector.tracking.hit import Hit  # noqa: E402
 from collector.tracking.params import HitContext, Site  # noqa: E402
 from collector.tracking.pipeline import process_hit  # noqa: E402
+from tests.support import dashboard_cookie  # noqa: E402
 
 DOMAIN = "www.stadt.example"
 ZONE = "Europe/Berlin"
@@ -448,10 +449,7 @@ async def measure(base: str, site_id: int, today: Any, runs: int) -> dict[str, A
     auth = {"Authorization": f"Bearer {TOKEN}"}
     out: dict[str, Any] = {"reports": {}}
     async with aiohttp.ClientSession() as http:
-        async with http.post(base + "/dashboard/login", data={"token": TOKEN},
-                             allow_redirects=False) as resp:  # fmt: skip
-            cookie = resp.headers["Set-Cookie"].split(";")[0]
-        dash = {"Cookie": cookie}
+        dash = {"Cookie": f"collector_dashboard={await dashboard_cookie(base, '', TOKEN)}"}
         targets: list[tuple[str, str, dict[str, str]]] = []
         for days in PERIODS:
             first = today - timedelta(days=days - 1)

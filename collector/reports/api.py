@@ -1,9 +1,10 @@
-"""`GET /api/reports/{name}`: a report as JSON, for the holder of `COLLECTOR_API_TOKEN`.
+"""`GET /api/reports/{name}`: a report as JSON, for `COLLECTOR_API_TOKEN` or a user's token.
 
 Checks in this order, so that an anonymous caller learns nothing but "no": the API is
 switched on (a token is configured; otherwise 404, as if the route did not exist), the
-bearer token matches (constant time; 401), the report exists (404), the parameters are
-valid (400), the site exists (404). Nothing from the request reaches SQL but typed
+bearer token is known (constant time for the superuser's; 401), the report exists (404), the
+parameters are valid (400), the site exists and the caller may view it (404 either way:
+collector/access/rights.py). Nothing from the request reaches SQL but typed
 parameters; the report name only selects a file from the folder listing.
 """
 
@@ -17,11 +18,12 @@ import asyncpg
 import orjson
 from aiohttp import web
 
+from collector.access.callers import api_caller
+from collector.access.rights import Principal, site_refusal
 from collector.appkeys import CLOCK, REPORT_POOL, SETTINGS, SITES
 from collector.reports.period import ReportQuery, local_today, parse_report_query, parse_site
 from collector.reports.runner import report_names, run_report
 from collector.storage.sqlfile import bind, step
-from collector.tracking.params import token_valid
 
 LIVE_WINDOW = timedelta(minutes=30)
 LIVE_PAGES = 20
@@ -38,24 +40,6 @@ def error(status: int, reason: str, headers: dict[str, str] | None = None) -> we
     )
 
 
-def bearer_token(header: str | None) -> str | None:
-    """The token of an `Authorization: Bearer …` header, or None."""
-    scheme, _, token = (header or "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
-
-
-def check_token(request: web.Request) -> web.Response | None:
-    """None when the request carries the API token, else the answer to give."""
-    token = request.app[SETTINGS].api_token
-    if token is None:
-        return error(404, "reports API disabled: COLLECTOR_API_TOKEN is not set")
-    if not token_valid(bearer_token(request.headers.get("Authorization")), token):
-        return error(
-            401, "missing or wrong bearer token", {"WWW-Authenticate": 'Bearer realm="collector"'}
-        )
-    return None
-
-
 def too_slow(app: web.Application) -> web.Response:
     """A report cancelled at COLLECTOR_REPORT_TIMEOUT_MS: the database is busy or the period
     too long; nothing is wrong with the request."""
@@ -63,11 +47,14 @@ def too_slow(app: web.Application) -> web.Response:
     return error(503, f"report took longer than {ms} ms: try again later", {"Retry-After": "5"})
 
 
-def report_query(request: web.Request) -> ReportQuery | web.Response:
-    """The validated site, period and limit of a request, or the 4xx answer."""
+def report_query(request: web.Request, principal: Principal) -> ReportQuery | web.Response:
+    """The validated site, period and limit of a request, or the 4xx answer. A site the
+    principal may not view is "unknown site", as one that does not exist."""
     app = request.app
     try:
-        query = parse_report_query(request.query, site_today(app), app[SETTINGS].retention_days)
+        query = parse_report_query(
+            request.query, site_today(app, principal), app[SETTINGS].retention_days
+        )
     except ValueError as exc:
         return error(400, str(exc))
     if query is None:
@@ -75,13 +62,18 @@ def report_query(request: web.Request) -> ReportQuery | web.Response:
     return query
 
 
-def site_today(app: web.Application) -> Callable[[int], date | None]:
-    """The local date of a site at the app's clock; None for an unknown site."""
+def site_today(
+    app: web.Application, principal: Principal | None = None
+) -> Callable[[int], date | None]:
+    """The local date of a site at the app's clock; None for an unknown site, or one the
+    principal (when given) may not view."""
     now = app[CLOCK]()
 
     def today_of(site_id: int) -> date | None:
         site = app[SITES].get(site_id)
-        return local_today(now, site.timezone) if site else None
+        if site is None or (principal is not None and not principal.may(site_id)):
+            return None
+        return local_today(now, site.timezone)
 
     return today_of
 
@@ -92,12 +84,13 @@ async def fetch_report(app: web.Application, name: str, query: ReportQuery) -> l
 
 
 async def report(request: web.Request) -> web.Response:
-    if (refused := check_token(request)) is not None:
-        return refused
+    principal = await api_caller(request)
+    if isinstance(principal, web.Response):
+        return principal
     name = request.match_info["name"]
     if name not in report_names():
         return error(404, "unknown report; GET /api/reports lists them")
-    query = report_query(request)
+    query = report_query(request, principal)
     if isinstance(query, web.Response):
         return query
     try:
@@ -114,18 +107,21 @@ async def report(request: web.Request) -> web.Response:
     return web.Response(body=orjson.dumps(body), content_type="application/json", headers=NO_STORE)
 
 
-async def live_counters(conn: asyncpg.Connection, site_id: int, now: datetime) -> dict[str, Any]:
-    """Visitors, pageviews and actions of the last 30 minutes, and the pages visitors are on."""
+async def live_counters(
+    conn: asyncpg.Connection, site_id: int, now: datetime, window: timedelta = LIVE_WINDOW
+) -> dict[str, Any]:
+    """Visitors, pageviews and actions of the last 30 minutes (or `window`), and the pages
+    visitors are on."""
     params = {
         "site": site_id,
-        "since": now - LIVE_WINDOW,
+        "since": now - window,
         "until": now + timedelta(minutes=10),
         "limit": LIVE_PAGES,
     }
     counts = await conn.fetchrow(*bind(step("live", "counters"), params))
     pages = await conn.fetch(*bind(step("live", "pages"), params))
     return {
-        "minutes": int(LIVE_WINDOW.total_seconds() // 60),
+        "minutes": int(window.total_seconds() // 60),
         **dict(counts),
         "pages": [dict(r) for r in pages],
     }
@@ -133,14 +129,15 @@ async def live_counters(conn: asyncpg.Connection, site_id: int, now: datetime) -
 
 async def live(request: web.Request) -> web.Response:
     """`GET /api/live?site=ID`: the last 30 minutes, read from the raw tail; no identifiers."""
-    if (refused := check_token(request)) is not None:
-        return refused
+    principal = await api_caller(request)
+    if isinstance(principal, web.Response):
+        return principal
     try:
         site_id = parse_site(request.query.get("site"))
     except ValueError as exc:
         return error(400, str(exc))
     app = request.app
-    if app[SITES].get(site_id) is None:
+    if site_refusal(principal, site_id, app[SITES].get(site_id) is not None) is not None:
         return error(404, "unknown site")
     try:
         async with app[REPORT_POOL].acquire() as conn:
@@ -151,7 +148,8 @@ async def live(request: web.Request) -> web.Response:
 
 
 async def report_list(request: web.Request) -> web.Response:
-    if (refused := check_token(request)) is not None:
-        return refused
+    principal = await api_caller(request)
+    if isinstance(principal, web.Response):
+        return principal
     body = orjson.dumps({"reports": report_names()})
     return web.Response(body=body, content_type="application/json", headers=NO_STORE)

@@ -1,17 +1,13 @@
-"""`/dashboard`: one server-rendered page per site and period, behind the API token.
+"""`/dashboard`: one server-rendered page per site and period, behind a login.
 
-The token is entered once into a login form. The cookie then holds not the token but an
-HMAC of a fixed label under it: it proves the token was known, is worthless as an API token
-if it leaks, and stops working when the token changes. HttpOnly, SameSite=Strict (no
-cross-site request carries it), `Secure` over https, no expiry (browser session), and only
-sent to /dashboard. Without a configured token the dashboard does not exist (404).
+Logging in and out, sessions and CSRF are collector/access/login.py's; this page shows only
+the sites the session's principal may see (collector/access/rights.py), and the same page
+serves a share link's read-only view (collector/access/share_view.py). Without a configured
+COLLECTOR_API_TOKEN the dashboard does not exist (404).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -19,23 +15,16 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from collector.access.login import dashboard_session, html
+from collector.access.rights import Principal, visible
 from collector.appkeys import CLOCK, REPORT_POOL, SETTINGS, SITES
-from collector.body import read_form
-from collector.config import Settings
 from collector.reports.api import live_counters, site_today
-from collector.reports.markup import (
-    CONTENT_SECURITY_POLICY,
-    DashboardView,
-    dashboard_page,
-    error_page,
-    login_page,
-)
+from collector.reports.markup import DashboardView, dashboard_page, error_page
 from collector.reports.period import local_today, parse_report_query
 from collector.reports.runner import run_report
 from collector.sites import list_sites
-from collector.tracking.params import token_valid
+from collector.tracking.params import Site
 
-COOKIE = "collector_dashboard"
 TABLE_ROWS = 10
 # (title, report) in page order: what a Matomo user looks at first comes first.
 TABLES: Sequence[tuple[str, str]] = (
@@ -56,113 +45,63 @@ TABLES: Sequence[tuple[str, str]] = (
 )
 
 
-def cookie_value(token: str) -> str:
-    return hmac.new(token.encode(), b"collector dashboard v1", hashlib.sha256).hexdigest()
-
-
-def _html(text: str, status: int = 200, **headers: str) -> web.Response:
-    return web.Response(
-        status=status,
-        text=text,
-        content_type="text/html",
-        headers={
-            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
-            **headers,
-        },
-    )
-
-
-def _disabled() -> web.Response:
-    return web.Response(status=404, text="dashboard disabled: COLLECTOR_API_TOKEN is not set\n")
-
-
-def _logged_in(request: web.Request) -> bool:
-    token = request.app[SETTINGS].api_token
-    assert token is not None
-    return token_valid(request.cookies.get(COOKIE), cookie_value(token))
-
-
-def _over_https(request: web.Request, settings: Settings) -> bool:
-    """https here, or at a trusted proxy that says so (as for the session cookie)."""
-    if request.secure:
-        return True
-    peer = request.transport.get_extra_info("peername") if request.transport else None
-    try:
-        address = ipaddress.ip_address(peer[0]) if isinstance(peer, tuple) else None
-    except ValueError:
-        address = None
-    trusted = address is not None and any(address in n for n in settings.trusted_proxies)
-    return trusted and request.headers.get("X-Forwarded-Proto", "").lower() == "https"
-
-
-def _cookie_header(value: str, secure: bool, clear: bool = False) -> str:
-    attrs = f"{COOKIE}={value}; Path=/dashboard; HttpOnly; SameSite=Strict"
-    if clear:
-        attrs += "; Max-Age=0"
-    return attrs + "; Secure" if secure else attrs
-
-
-async def login(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
-    if settings.api_token is None:
-        return _disabled()
-    form = await read_form(request, settings.body_timeout_ms / 1000)
-    given = form.get("token")
-    if not isinstance(given, str) or not token_valid(given.strip(), settings.api_token):
-        return _html(login_page("That is not the API token."), status=401)
-    cookie = _cookie_header(cookie_value(settings.api_token), _over_https(request, settings))
-    return web.Response(status=303, headers={"Location": "/dashboard", "Set-Cookie": cookie})
-
-
-async def logout(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
-    if settings.api_token is None:
-        return _disabled()
-    cookie = _cookie_header("", _over_https(request, settings), clear=True)
-    return web.Response(status=303, headers={"Location": "/dashboard", "Set-Cookie": cookie})
-
-
 async def dashboard(request: web.Request) -> web.Response:
+    """The logged-in view: the sites the session's principal may see, one at a time."""
+    session = await dashboard_session(request)
+    if isinstance(session, web.Response):
+        return session
+    async with request.app[REPORT_POOL].acquire() as conn:
+        sites = visible(session.principal, await list_sites(conn))
+    if not sites:
+        return html(error_page("No site has been granted to you yet."), status=403)
+    return await site_page(request, session.principal, sites, csrf=session.csrf)
+
+
+async def site_page(
+    request: web.Request,
+    principal: Principal,
+    sites: Sequence[Site],
+    *,
+    csrf: str = "",
+    share_path: str | None = None,
+) -> web.Response:
+    """One site's page, for a principal who may see `sites` (a share link: its one site). A
+    site outside them is "unknown site", as one that does not exist."""
     app = request.app
     settings = app[SETTINGS]
-    if settings.api_token is None:
-        return _disabled()
-    if not _logged_in(request):
-        return _html(login_page())
-    async with app[REPORT_POOL].acquire() as conn:
-        sites = await list_sites(conn)
     params = dict(request.query)
-    if not params.get("site") and sites:
+    if share_path is not None or (not params.get("site") and sites):
         params["site"] = str(sites[0].site_id)
     try:
-        query = parse_report_query(params, site_today(app), settings.retention_days)
+        query = parse_report_query(params, site_today(app, principal), settings.retention_days)
     except ValueError as exc:
-        return _html(error_page(str(exc)), status=400)
-    if query is None:
-        return _html(error_page("unknown site"), status=404)
+        return html(error_page(str(exc)), status=400)
+    if query is None or query.site_id not in {s.site_id for s in sites}:
+        return html(error_page("unknown site"), status=404)
     site = app[SITES].get(query.site_id)
     assert site is not None  # parse_report_query found it
     hourly = query.first == query.last
     today = local_today(app[CLOCK](), site.timezone)
     try:
-        view = await _gather(app, query.site_id, query.first, query.last, hourly, today)
+        view = await _gather(
+            app, query.site_id, query.first, query.last, hourly, today, principal.cards
+        )
     except asyncpg.QueryCanceledError:
         ms = settings.report_timeout_ms
         page = error_page(f"The reports took longer than {ms} ms. Try again in a moment.")
-        return _html(page, status=503, **{"Retry-After": "5"})
-    view_sites = [(s.site_id, s.name) for s in sites]
-    return _html(
+        return html(page, status=503, headers={"Retry-After": "5"})
+    return html(
         dashboard_page(
             DashboardView(
-                sites=view_sites,
+                sites=[(s.site_id, s.name) for s in sites],
                 site_id=query.site_id,
                 first=query.first,
                 last=query.last,
                 chart_unit="hour" if hourly else "day",
                 timezone=site.timezone,
+                csrf=csrf,
+                share_path=share_path,
+                cards=principal.cards,
                 **view,
             )
         )
@@ -170,10 +109,17 @@ async def dashboard(request: web.Request) -> web.Response:
 
 
 async def _gather(
-    app: web.Application, site_id: int, first: date, last: date, hourly: bool, today: date
+    app: web.Application,
+    site_id: int,
+    first: date,
+    last: date,
+    hourly: bool,
+    today: date,
+    cards: frozenset[str] | None = None,
 ) -> dict[str, Any]:
-    """Every report the page shows, read in one snapshot so that the numbers agree; and, when
-    the period holds today, the last 30 minutes from the raw tail."""
+    """Every report the page shows (a share link's cards only), read in one snapshot so that
+    the numbers agree; and, when the period holds today, the last 30 minutes from the raw
+    tail."""
     async with (
         app[REPORT_POOL].acquire() as conn,
         conn.transaction(isolation="repeatable_read", readonly=True),
@@ -185,8 +131,11 @@ async def _gather(
         tables = [
             (title, name, await run_report(conn, name, site_id, first, last, TABLE_ROWS))
             for title, name in TABLES
+            if cards is None or name in cards
         ]
-        live = await live_counters(conn, site_id, app[CLOCK]()) if first <= today <= last else None
+        live = None
+        if first <= today <= last and (cards is None or "live" in cards):
+            live = await live_counters(conn, site_id, app[CLOCK]())
     key = "hour" if hourly else "day"
     chart = [(str(row[key]), int(row["visits"])) for row in series]
     return {"summary": summary, "chart": chart, "tables": tables, "live": live}

@@ -60,6 +60,7 @@ th{font-weight:600;color:var(--muted);font-size:.8rem}
 border:1px solid var(--line);border-radius:6px}
 .login form{display:flex;flex-direction:column;gap:.75rem}
 .error{color:#a4262c}
+.hint{font-size:.8rem;color:var(--muted);margin:0}
 @media (max-width:30rem){.numbers .value{font-size:1.25rem}main{padding:.6rem}}
 """.strip()
 
@@ -94,6 +95,9 @@ class DashboardView:
     tables: Sequence[tuple[str, str, Sequence[Mapping[str, Any]]]]  # title, report, rows
     timezone: str = "UTC"
     live: Mapping[str, Any] | None = None  # the last 30 minutes, when the period holds today
+    csrf: str = ""  # the session's CSRF value, for the logout form
+    share_path: str | None = None  # a share link's read-only view: no site list, no logout
+    cards: frozenset[str] | None = None  # the cards a share link shows; None: all
 
 
 def _document(title: str, body: str) -> str:
@@ -106,15 +110,18 @@ def _document(title: str, body: str) -> str:
     )
 
 
-def login_page(error: str | None = None) -> str:
+def login_page(error: str | None = None, csrf: str = "") -> str:
     message = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
     return _document(
         "collector: log in",
         '<main class="login"><h1>collector dashboard</h1>'
         f"{message}"
         '<form method="post" action="/dashboard/login">'
-        '<label>API token <input type="password" name="token" required '
-        'autocomplete="current-password" autofocus></label>'
+        f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
+        '<label>Name <input name="name" autocomplete="username" autofocus></label>'
+        '<label>Password <input type="password" name="password" required '
+        'autocomplete="current-password"></label>'
+        '<p class="hint">Operator: leave the name empty and enter COLLECTOR_API_TOKEN.</p>'
         '<button type="submit">Log in</button></form></main>',
     )
 
@@ -191,6 +198,15 @@ def _live(live: Mapping[str, Any] | None) -> str:
 
 
 def _period_form(view: DashboardView) -> str:
+    period = (
+        f'<label>From <input type="date" name="from" value="{view.first.isoformat()}"></label>'
+        f'<label>To <input type="date" name="to" value="{view.last.isoformat()}"></label>'
+        '<button type="submit">Show</button>'
+    )
+    if view.share_path is not None:  # one site only, and nothing to log out of
+        return (
+            f'<form class="period" method="get" action="{escape(view.share_path)}">{period}</form>'
+        )
     options = "".join(
         f'<option value="{sid}"{" selected" if sid == view.site_id else ""}>'
         f"{escape(name)} ({sid})</option>"
@@ -198,10 +214,10 @@ def _period_form(view: DashboardView) -> str:
     )
     return (
         '<form class="period" method="get" action="/dashboard">'
-        f'<label>Site <select name="site">{options}</select></label>'
-        f'<label>From <input type="date" name="from" value="{view.first.isoformat()}"></label>'
-        f'<label>To <input type="date" name="to" value="{view.last.isoformat()}"></label>'
-        '<button type="submit">Show</button></form>'
+        f'<label>Site <select name="site">{options}</select></label>{period}</form>'
+        '<form method="post" action="/dashboard/logout">'
+        f'<input type="hidden" name="csrf" value="{escape(view.csrf)}">'
+        '<button class="link" type="submit">Log out</button></form>'
     )
 
 
@@ -212,16 +228,22 @@ def dashboard_page(view: DashboardView) -> str:
         if view.first == view.last
         else f"{view.first.isoformat()} {DASH} {view.last.isoformat()}"
     )
+    shown = (lambda card: True) if view.cards is None else view.cards.__contains__
     chart = bar_chart(view.chart, unit="visits")
-    tables = "".join(_table(title, report, rows) for title, report, rows in view.tables)
+    tables = "".join(
+        _table(title, report, rows) for title, report, rows in view.tables if shown(report)
+    )
     body = (
-        f"<header><h1>{escape(site_name)} · {escape(period)}</h1>{_period_form(view)}"
-        '<form method="post" action="/dashboard/logout">'
-        '<button class="link" type="submit">Log out</button></form></header>'
-        f"<main>{_live(view.live)}{_numbers(view.summary)}"
-        f'<section data-report="visits-over-time"><h2>Visits per {view.chart_unit} '
-        f"({escape(view.timezone)})</h2>{chart}</section>"
-        f'<div class="tables">{tables}</div></main>'
+        f"<header><h1>{escape(site_name)} · {escape(period)}</h1>{_period_form(view)}</header>"
+        f"<main>{_live(view.live) if shown('live') else ''}"
+        f"{_numbers(view.summary) if shown('summary') else ''}"
+        + (
+            f'<section data-report="visits-over-time"><h2>Visits per {view.chart_unit} '
+            f"({escape(view.timezone)})</h2>{chart}</section>"
+            if shown("chart")
+            else ""
+        )
+        + f'<div class="tables">{tables}</div></main>'
     )
     return _document(f"collector: {site_name}, {period}", body)
 

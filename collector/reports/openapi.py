@@ -280,6 +280,11 @@ def _components() -> dict[str, Any]:
 
 
 def openapi_document(names: Sequence[str]) -> dict[str, Any]:
+    # Imported here: these modules import the report modules that import this one.
+    from collector.access.openapi import access_paths, login_path
+    from collector.matomo.openapi import matomo_path
+    from collector.reports.dashboard import TABLES
+
     html_ok = {"description": "HTML page", "content": HTML}
     return {
         "openapi": "3.1.0",
@@ -425,29 +430,7 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
                     },
                 }
             },
-            "/dashboard/login": {
-                "post": {
-                    "summary": "Log in with the API token; sets an HttpOnly cookie",
-                    "tags": ["reports"],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/x-www-form-urlencoded": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {"token": {"type": "string"}},
-                                    "required": ["token"],
-                                }
-                            }
-                        },
-                    },
-                    "responses": {
-                        "303": {"description": "logged in: to the dashboard"},
-                        "401": {"description": "wrong token: the form again", "content": HTML},
-                        "404": _text("dashboard disabled: no COLLECTOR_API_TOKEN"),
-                    },
-                }
-            },
+            "/dashboard/login": login_path(),
             "/dashboard/logout": {
                 "post": _page(
                     "Log out",
@@ -458,6 +441,8 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
                     },
                 )
             },
+            **access_paths([name for _, name in TABLES]),
+            "/index.php": matomo_path(),
             "/healthz": {
                 "get": _page("Liveness", "meta", {"200": _json("alive", {"type": "object"})})
             },

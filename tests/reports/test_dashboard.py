@@ -12,11 +12,18 @@ from urllib.parse import urlencode, urlsplit
 import orjson
 import pytest
 
-from collector.reports.dashboard import COOKIE, cookie_value
+from collector.access.sessions import COOKIE
 from collector.reports.markup import format_duration
 from collector.reports.svg import bar_chart
 from tests.reports.conftest import Seeded
-from tests.support import CHROME_UA, request, running_app, settings_for
+from tests.support import (
+    CHROME_UA,
+    dashboard_cookie,
+    dashboard_login,
+    request,
+    running_app,
+    settings_for,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -48,18 +55,12 @@ def test_durations_read_like_a_clock() -> None:
     assert [format_duration(s) for s in (0, 42, 210, 3725)] == ["0s", "42s", "3m 30s", "1h 02m"]
 
 
-async def login(base: str, token: str = "test-token", **headers: str) -> tuple[int, dict]:
-    status, hdrs, _ = await request(
-        "POST", base + "/dashboard/login", data={"token": token}, headers=headers
-    )
-    return status, hdrs
-
-
-async def test_login_sets_an_httponly_strict_cookie_that_is_not_the_token(seeded: Seeded) -> None:
-    status, headers = await login(seeded.server.base)
+async def test_login_sets_an_httponly_strict_session_cookie_that_is_not_the_token(
+    seeded: Seeded,
+) -> None:
+    status, headers, cookies = await dashboard_login(seeded.server.base)
     assert (status, headers["Location"]) == (303, "/dashboard")
-    cookie = headers["Set-Cookie"]
-    assert cookie.startswith(f"{COOKIE}={cookie_value('test-token')};")
+    [cookie] = [c for c in cookies if c.startswith(f"{COOKIE}=")]
     assert "test-token" not in cookie
     for attribute in ("HttpOnly", "SameSite=Strict", "Path=/dashboard"):
         assert attribute in cookie
@@ -69,29 +70,35 @@ async def test_login_sets_an_httponly_strict_cookie_that_is_not_the_token(seeded
 async def test_login_cookie_is_secure_behind_a_trusted_https_proxy(database_url: str) -> None:
     settings = settings_for(database_url, trusted_proxies=(ip_network("127.0.0.1/32"),))
     async with running_app(settings) as server:
-        _, headers = await login(server.base, **{"X-Forwarded-Proto": "https"})
-    assert "; Secure" in headers["Set-Cookie"]
+        _, _, cookies = await dashboard_login(server.base, **{"X-Forwarded-Proto": "https"})
+    [cookie] = [c for c in cookies if c.startswith(f"{COOKIE}=")]
+    assert "; Secure" in cookie
 
 
-async def test_wrong_token_gets_the_form_again_and_no_cookie(seeded: Seeded) -> None:
-    status, headers = await login(seeded.server.base, token="guess")
-    assert status == 401 and "Set-Cookie" not in headers
+async def test_wrong_token_gets_the_form_again_and_no_session(seeded: Seeded) -> None:
+    status, _, cookies = await dashboard_login(seeded.server.base, password="guess")
+    assert status == 401 and not any(c.startswith(f"{COOKIE}=") for c in cookies)
 
 
-async def test_without_the_cookie_the_dashboard_is_the_login_form(seeded: Seeded) -> None:
-    for cookies in (None, {COOKIE: "test-token"}, {COOKIE: cookie_value("other")}):
+async def test_without_a_live_session_the_dashboard_is_the_login_form(seeded: Seeded) -> None:
+    for cookies in (None, {COOKIE: "test-token"}, {COOKIE: "x" * 32}):
         status, _, body = await request(
             "GET", f"{seeded.server.base}/dashboard?site={seeded.site}", cookies=cookies
         )
         assert status == 200
-        assert b'name="token"' in body and b"data-metric" not in body
+        assert b'name="password"' in body and b"data-metric" not in body
 
 
-async def test_dashboard_headers_forbid_every_outside_resource(seeded: Seeded) -> None:
+@pytest.fixture
+async def session(seeded: Seeded) -> dict[str, str]:
+    return {COOKIE: await dashboard_cookie(seeded.server.base)}
+
+
+async def test_dashboard_headers_forbid_every_outside_resource(
+    seeded: Seeded, session: dict[str, str]
+) -> None:
     status, headers, body = await request(
-        "GET",
-        f"{seeded.server.base}/dashboard?site={seeded.site}",
-        cookies={COOKIE: cookie_value("test-token")},
+        "GET", f"{seeded.server.base}/dashboard?site={seeded.site}", cookies=session
     )
     assert status == 200 and b"data-metric" in body
     csp = headers["Content-Security-Policy"]
@@ -101,11 +108,9 @@ async def test_dashboard_headers_forbid_every_outside_resource(seeded: Seeded) -
     assert not re.search(rb"(src|href)=\"(https?:)?//", body)  # nothing from another origin
 
 
-async def test_bad_period_on_the_dashboard_is_400(seeded: Seeded) -> None:
+async def test_bad_period_on_the_dashboard_is_400(seeded: Seeded, session: dict[str, str]) -> None:
     status, _, body = await request(
-        "GET",
-        f"{seeded.server.base}/dashboard?site={seeded.site}&from=someday",
-        cookies={COOKIE: cookie_value("test-token")},
+        "GET", f"{seeded.server.base}/dashboard?site={seeded.site}&from=someday", cookies=session
     )
     assert status == 400 and b"from: not a date" in body
 
@@ -151,7 +156,7 @@ async def test_dashboard_renders_in_chromium_with_the_numbers_of_the_api(
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
 
     await page.goto(f"{base}/dashboard")
-    await page.fill("input[name=token]", "test-token")
+    await page.fill("input[name=password]", "test-token")
     await page.click("button[type=submit]")
     await page.wait_for_selector("ul.numbers")
     await page.goto(f"{base}/dashboard?site={seeded.site}&from={seeded.d1}&to={seeded.d2}")
@@ -185,7 +190,7 @@ async def test_dashboard_renders_in_chromium_with_the_numbers_of_the_api(
 
 
 async def test_sql_injection_in_dashboard_parameters_is_refused_and_harmless(
-    seeded: Seeded,
+    seeded: Seeded, session: dict[str, str]
 ) -> None:
     from tests.reports.test_api import INJECTIONS
     from tests.support import dump_database
@@ -198,7 +203,7 @@ async def test_sql_injection_in_dashboard_parameters_is_refused_and_harmless(
             status, _, body = await request(
                 "GET",
                 f"{seeded.server.base}/dashboard?{query}",
-                cookies={COOKIE: cookie_value("test-token")},
+                cookies=session,
             )
             statuses.add(status)
             assert b"<script" not in body

@@ -454,7 +454,7 @@ async def test_an_undecodable_dashboard_cookie_is_not_logged_in(server: Running)
     writer.write(_get("/dashboard", "Cookie: collector_dashboard=\udcff\udcfe"))
     answer = await reader.read()
     writer.close()
-    assert answer.startswith(b"HTTP/1.1 200 ") and b'name="token"' in answer
+    assert answer.startswith(b"HTTP/1.1 200 ") and b'name="password"' in answer
 
 
 async def test_a_campaign_with_a_doubly_encoded_nul_is_stored_not_answered_then_lost(
