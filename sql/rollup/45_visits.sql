@@ -1,13 +1,14 @@
 -- One row per visit (and sign), cut at local midnight: its actions, pageviews, duration,
 -- entry and exit page are over its hits of the day it started; its hits after midnight count
--- as pageviews and actions of the next day, not as a visit there. Visit-level values come
--- from the hit that started it (exactly one). Entry and exit page: first and last pageview
+-- as pageviews and actions of the next day, not as a visit there. Actions are what Matomo
+-- counts (is_action: no heartbeats, goals, orders, cart updates, content). Visit-level values
+-- come from the hit that started it (exactly one). Entry and exit page: first and last pageview
 -- by time, then by path on a tie. Duration: first to last hit of that day, heartbeats
 -- included, in whole seconds.
 INSERT INTO r_visits
 SELECT sign, site_id, start_day,
        min(hour) FILTER (WHERE is_start),
-       count(*) FILTER (WHERE day = start_day AND action <> 'ping'),
+       count(*) FILTER (WHERE day = start_day AND is_action(action)),
        count(*) FILTER (WHERE day = start_day AND action = 'pageview'),
        extract(epoch FROM max(ts) FILTER (WHERE day = start_day) - started_at)::bigint,
        (array_agg(page ORDER BY ts, page)
