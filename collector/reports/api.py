@@ -19,7 +19,7 @@ from aiohttp import web
 
 from collector.appkeys import CLOCK, REPORT_POOL, SETTINGS, SITES
 from collector.reports.period import ReportQuery, local_today, parse_report_query, parse_site
-from collector.reports.runner import report_names, run_report
+from collector.reports.runner import report_names, run_report, takes_subject
 from collector.storage.sqlfile import bind, step
 from collector.tracking.params import token_valid
 
@@ -81,7 +81,9 @@ def site_today(app: web.Application) -> Callable[[int], date | None]:
 
 async def fetch_report(app: web.Application, name: str, query: ReportQuery) -> list[dict[str, Any]]:
     async with app[REPORT_POOL].acquire() as conn:
-        return await run_report(conn, name, query.site_id, query.first, query.last, query.limit)
+        return await run_report(
+            conn, name, query.site_id, query.first, query.last, query.limit, query.subject
+        )
 
 
 async def report(request: web.Request) -> web.Response:
@@ -93,6 +95,8 @@ async def report(request: web.Request) -> web.Response:
     query = report_query(request)
     if isinstance(query, web.Response):
         return query
+    if query.subject is not None and not takes_subject(name):
+        return error(400, "goal, dimension: this report is not one of a goal or dimension")
     rows = await fetch_report(request.app, name, query)
     body = {
         "report": name,
