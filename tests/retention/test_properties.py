@@ -82,11 +82,20 @@ REFERRERS = (
 AGENTS = (("Firefox", "Ubuntu", "desktop"), ("Chrome", "Android", "mobile"), (None, None, "tablet"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Traffic:
     window: datetime
     hits: list[tuple[int, Hit]]  # (arrival batch, hit); the site index is hit.site_id
     periods: list[tuple[int, int]]  # day offsets from the window's day, inclusive
+
+    def __repr__(self) -> str:
+        # Short: hypothesis computes it for every example, and warns (an error here) past 30 kB.
+        fields = ("site_id", "session_id", "ts", "action", "new_visit", "goals", "revenue")
+        hits = [
+            (batch, *(str(getattr(h, f))[:40] for f in fields if getattr(h, f) is not None))
+            for batch, h in self.hits
+        ]
+        return f"Traffic({self.window.isoformat()}, {self.periods}, {hits})"
 
 
 def _goals(draw: st.DrawFn, action: str) -> str | None:
@@ -280,6 +289,7 @@ async def _same(conn: asyncpg.Connection, site: int, first: date, last: date) ->
         assert got == want, f"{name} of site {site} over {first}..{last}"
 
 
+@pytest.mark.timeout(600)  # 27 reports and their references, for every example
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
