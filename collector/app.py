@@ -39,7 +39,7 @@ from collector.metrics import Metrics
 from collector.privacy import me, page, switch
 from collector.privacy.receipt_limit import ReceiptLimit
 from collector.reports import api as reports_api
-from collector.reports import dashboard, openapi
+from collector.reports import dashboard, definitions, openapi
 from collector.retention.horizon import raw_gone_before
 from collector.retention.purge import HOURS_AHEAD
 from collector.retention.scheduler import Scheduler
@@ -219,6 +219,12 @@ def create_app(
     app.router.add_get("/api/reports", reports_api.report_list)
     app.router.add_get("/api/reports/{name}", reports_api.report)
     app.router.add_get("/api/live", reports_api.live)
+    app.router.add_get("/api/goals", definitions.goals)
+    app.router.add_post("/api/goals", definitions.goal_add)
+    app.router.add_delete("/api/goals/{id}", definitions.goal_delete)
+    app.router.add_get("/api/dimensions", definitions.dimensions)
+    app.router.add_post("/api/dimensions", definitions.dimension_add)
+    app.router.add_delete("/api/dimensions/{id}", definitions.dimension_delete)
     app.router.add_get("/api/openapi.json", openapi.openapi)
     app.router.add_get("/dashboard", dashboard.dashboard)
     app.router.add_post("/dashboard/login", login.login)

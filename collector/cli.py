@@ -1,4 +1,4 @@
-"""The `collector` command: serve, migrate, site, report, purge."""
+"""The `collector` command: serve, migrate, site, goal, dimension, report, purge."""
 
 from __future__ import annotations
 
@@ -11,14 +11,25 @@ import sys
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import asyncpg
 
 from collector import hit_path_compiled
 from collector.config import ConfigError, Secret, Settings
+from collector.goals import (
+    GoalSpec,
+    add_dimension,
+    add_goal,
+    delete_dimension,
+    delete_goal,
+    list_dimensions,
+    list_goals,
+)
 from collector.sites import add_site, list_sites, set_site
 from collector.storage.db import migrate
 from collector.storage.embedded import EmbeddedPostgres
+from collector.tracking.goals import MATCHES, PATTERN_TYPES
 
 log = logging.getLogger("collector")
 
@@ -255,7 +266,7 @@ def _limit(text: str) -> int:
 
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     from collector.reports.period import check_period, local_today, resolve_period
-    from collector.reports.runner import format_rows, report_names, run_report
+    from collector.reports.runner import format_rows, report_names, run_report, takes_subject
     from collector.retention.scheduler import roll_up_now
 
     if args.list or not args.name:
@@ -269,6 +280,12 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     if args.from_ and args.to:
         check_period(args.from_, args.to)  # a ValueError: main() prints it and exits 2
+    if (args.goal or args.dimension) and not takes_subject(args.name):
+        raise ValueError(
+            f"--goal and --dimension are for goal and dimension reports, not {args.name}"
+        )
+    if args.goal and args.dimension:
+        raise ValueError("give --goal or --dimension, not both")
 
     async def go(s: Settings) -> str:
         async with connect(s) as conn:
@@ -280,8 +297,63 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
             first, last = resolve_period(
                 args.from_, args.to, local_today(now, site.timezone), s.retention_days
             )
-            rows = await run_report(conn, args.name, args.site, first, last, args.limit)
+            rows = await run_report(
+                conn, args.name, args.site, first, last, args.limit, args.goal or args.dimension
+            )
         return format_rows(rows, args.format)
+
+    with database_settings(settings) as ready:
+        print(asyncio.run(go(ready)))
+    return 0
+
+
+MATCH_ALIASES = {"download": "file", "outlink": "external_website", "manual": "manually"}
+
+
+def goal_spec(args: argparse.Namespace) -> GoalSpec:
+    match = MATCH_ALIASES.get(args.match, args.match)
+    manual = match == "manually"
+    return GoalSpec(
+        name=args.name,
+        match=match,
+        pattern_type=None if manual else args.pattern_type,
+        pattern=args.pattern,
+        case_sensitive=args.case_sensitive,
+        revenue=args.revenue,
+        allow_multiple=args.allow_multiple,
+        event_value_as_revenue=args.event_value_as_revenue,
+    )
+
+
+def cmd_goal(settings: Settings, args: argparse.Namespace) -> int:
+    from collector.reports.runner import format_rows
+
+    async def go(s: Settings) -> str:
+        async with connect(s) as conn:
+            if args.goal_command == "add":
+                return str(await add_goal(conn, args.site, goal_spec(args)))
+            if args.goal_command == "list":
+                return format_rows(await list_goals(conn, args.site), args.format)
+            await delete_goal(conn, args.id)
+            return f"goal {args.id} deleted (it converts no more; past reports keep it)"
+
+    with database_settings(settings) as ready:
+        print(asyncio.run(go(ready)))
+    return 0
+
+
+def cmd_dimension(settings: Settings, args: argparse.Namespace) -> int:
+    from collector.reports.runner import format_rows
+
+    async def go(s: Settings) -> str:
+        async with connect(s) as conn:
+            if args.dimension_command == "add":
+                dimension_id = await add_dimension(conn, args.site, args.name, args.scope)
+                return f"{dimension_id}\tdimension{dimension_id}"
+            if args.dimension_command == "list":
+                return format_rows(await list_dimensions(conn, args.site), args.format)
+            await delete_dimension(conn, args.id)
+            return f"dimension {args.id} deleted (dimension{args.id} is ignored from now on)"
 
     with database_settings(settings) as ready:
         print(asyncio.run(go(ready)))
@@ -324,6 +396,52 @@ def cmd_privacy_notice(settings: Settings, args: argparse.Namespace) -> int:
 
     print(privacy_notice(settings, args.lang, args.format), end="")
     return 0
+
+
+def _goal_parser(sub: Any) -> None:
+    goal = sub.add_parser("goal", help="add, list or delete a site's goals (Matomo's)")
+    goal_sub = goal.add_subparsers(dest="goal_command", required=True)
+    add = goal_sub.add_parser("add", help="prints the goal id (idgoal=ID converts it by hand)")
+    add.add_argument("--site", type=int, required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument(
+        "--match",
+        required=True,
+        choices=[*MATCHES, *MATCH_ALIASES],
+        help="what converts it: a pageview's url or title, an event's category, action or "
+        "name, a download (file), an outlink (external_website), or only idgoal (manually)",
+    )
+    add.add_argument("--pattern", help="what the matched text must contain, equal or match")
+    add.add_argument("--pattern-type", choices=PATTERN_TYPES, default="contains")
+    add.add_argument("--case-sensitive", action="store_true")
+    add.add_argument("--revenue", type=float, help="fixed revenue (a sent revenue wins)")
+    add.add_argument(
+        "--allow-multiple", action="store_true", help="convert every time, not once per visit"
+    )
+    add.add_argument("--event-value-as-revenue", action="store_true")
+    listing = goal_sub.add_parser("list")
+    listing.add_argument("--site", type=int, required=True)
+    listing.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    delete = goal_sub.add_parser("delete")
+    delete.add_argument("id", type=int)
+    goal.set_defaults(func=cmd_goal)
+
+
+def _dimension_parser(sub: Any) -> None:
+    dimension = sub.add_parser(
+        "dimension", help="the custom dimensions (dimensionN) a site may send"
+    )
+    dimension_sub = dimension.add_subparsers(dest="dimension_command", required=True)
+    add = dimension_sub.add_parser("add", help="prints the id and the parameter: dimensionID")
+    add.add_argument("--site", type=int, required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--scope", choices=["visit", "action"], required=True)
+    listing = dimension_sub.add_parser("list")
+    listing.add_argument("--site", type=int, required=True)
+    listing.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    delete = dimension_sub.add_parser("delete")
+    delete.add_argument("id", type=int)
+    dimension.set_defaults(func=cmd_dimension)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -389,6 +507,9 @@ def build_parser() -> argparse.ArgumentParser:
     share_sub.add_parser("revoke").add_argument("id", type=int)
     share.set_defaults(func=cmd_share)
 
+    _goal_parser(sub)
+    _dimension_parser(sub)
+
     report = sub.add_parser("report", help="run a report from sql/reports")
     report.add_argument("name", nargs="?")
     report.add_argument("--list", action="store_true")
@@ -396,6 +517,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--from", dest="from_", type=_day)
     report.add_argument("--to", type=_day)
     report.add_argument("--limit", type=_limit, default=100, help="rows, 1 to 1000")
+    report.add_argument("--goal", type=int, help="one goal (goal reports)")
+    report.add_argument("--dimension", type=int, help="one custom dimension (dimensions)")
     report.add_argument("--format", choices=["table", "csv", "json"], default="table")
     report.set_defaults(func=cmd_report)
 

@@ -47,11 +47,13 @@ class Settings:
         default=None, metadata=_env("API_TOKEN", "admin token for reports API and token_auth")
     )
     consent_cookies: tuple[str, ...] = field(
-        default=("collector_consent", "mtm_consent"),
-        metadata=_env("CONSENT_COOKIES", "cookie names that count as opt-in"),
+        default=("collector_consent", "mtm_consent", "mtm_cookie_consent"),
+        metadata=_env(
+            "CONSENT_COOKIES", "cookie names that count as opt-in (collector_consent always does)"
+        ),
     )
     ip_mask_level: int = field(
-        default=2, metadata=_env("IP_MASK_LEVEL", "1/2/3 IPv4 bytes masked; IPv6 /64,/48,/32 kept")
+        default=2, metadata=_env("IP_MASK_LEVEL", "1/2/3 IPv4 bytes masked; IPv6 /64,/48,/24 kept")
     )
     retention_days: int = field(
         default=7, metadata=_env("RETENTION_DAYS", "days raw hits and sessions are kept")

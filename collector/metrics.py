@@ -12,8 +12,11 @@ from collections.abc import Callable
 
 COUNTERS: dict[str, str] = {
     "hits_accepted": "hits queued for writing",
-    "hits_dropped": "hits answered as usual but not kept: no_consent, privacy_signal, bot",
-    "hits_rejected": "hits refused with a 4xx and a reason (bad input)",
+    "hits_dropped": (
+        "hits answered as usual but not kept: no_consent, privacy_signal, bot, media, form,"
+        " custom_action"
+    ),
+    "hits_rejected": "hits refused with a 4xx and a reason (bad input), or invalid in a bulk",
     "hits_refused_full": "hits refused with 503: the queue was full",
     "hits_rate_limited": "hits refused with 429: their IP prefix was over COLLECTOR_RATE_LIMIT",
     "hits_stored": "hits written to the database",

@@ -1,10 +1,12 @@
-"""Sites: which ids exist, which domains each may be tracked on, and its time zone.
+"""Sites: which ids exist, which domains each may be tracked on, its time zone, and its goals
+and custom dimensions (collector/goals.py).
 
 The hit path never waits on the database, so running collectors hold all sites in memory
-(`SiteRegistry`) and reload them on a NOTIFY from `add_site` / `set_site` and on a timer as a
-fallback. A site's zone has a history (`site_zones`): a visit is cut into days and hours in
-the zone the site had when the visit started, so changing it takes effect from then on and
-days already counted keep their cut (docs/aggregates.md).
+(`SiteRegistry`) and reload them on a NOTIFY from `add_site` / `set_site` (and every change of
+a goal or dimension) and on a timer as a fallback. A site's zone has a history
+(`site_zones`): a visit is cut into days and hours in the zone the site had when the visit
+started, so changing it takes effect from then on and days already counted keep their cut
+(docs/aggregates.md).
 """
 
 from __future__ import annotations
@@ -133,10 +135,25 @@ async def set_site(
 
 
 async def list_sites(conn: asyncpg.Connection) -> list[Site]:
+    """Every site with its active goals and custom dimensions (what the hit path needs)."""
+    from collector.goals import active_dimensions, active_goals  # goals.py NOTIFYs CHANNEL
+
     rows = await conn.fetch(
         f"SELECT site_id, name, domains, {_CURRENT_ZONE} AS timezone FROM sites s ORDER BY site_id"
     )
-    return [Site(r["site_id"], r["name"], tuple(r["domains"]), r["timezone"]) for r in rows]
+    goals = await active_goals(conn)
+    dimensions = await active_dimensions(conn)
+    return [
+        Site(
+            r["site_id"],
+            r["name"],
+            tuple(r["domains"]),
+            r["timezone"],
+            goals.get(r["site_id"], ()),
+            dimensions.get(r["site_id"], ()),
+        )
+        for r in rows
+    ]
 
 
 class SiteRegistry:

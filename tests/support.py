@@ -112,6 +112,8 @@ class Running:
     site_id: int = 0
     domain: str = ""
     cookies: dict[str, str] = field(default_factory=dict)
+    goals: list[int] = field(default_factory=list)  # ids of goals a fixture defined
+    dimensions: list[int] = field(default_factory=list)  # ids of custom dimensions likewise
 
     @property
     def pool(self) -> asyncpg.Pool:

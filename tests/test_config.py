@@ -8,7 +8,7 @@ from collector.config import ConfigError, Secret, Settings, documented_variables
 def test_defaults_match_the_design() -> None:
     s = Settings.from_env({})
     assert s.database_url is None and s.embedded
-    assert s.consent_cookies == ("collector_consent", "mtm_consent")
+    assert s.consent_cookies == ("collector_consent", "mtm_consent", "mtm_cookie_consent")
     assert (s.ip_mask_level, s.retention_days, s.trusted_proxies) == (2, 7, ())
 
 

@@ -52,6 +52,12 @@ SITE_SCOPED: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/api/sites/{site}/shares"),
         ("POST", "/api/sites/{site}/shares"),
         ("DELETE", "/api/sites/{site}/shares/{share_id}"),
+        ("GET", "/api/goals"),
+        ("POST", "/api/goals"),
+        ("DELETE", "/api/goals/{id}"),
+        ("GET", "/api/dimensions"),
+        ("POST", "/api/dimensions"),
+        ("DELETE", "/api/dimensions/{id}"),
     }
 )
 

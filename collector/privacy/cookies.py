@@ -4,6 +4,13 @@
 the visitor keeps the proof of their own choice. Neither is HttpOnly, so a site's banner can
 tell that a choice was made and stay hidden. Both last one year, `Path=/`, SameSite=Lax, with
 `Domain` when `COLLECTOR_COOKIE_DOMAIN` is set so the site's pages and the collector share them.
+
+Matomo's tracker reads its own cookies, so the switches write those too, as matomo.js writes
+them (a time in milliseconds): opting in sets `mtm_consent` (`rememberConsentGiven`) and
+clears `mtm_consent_removed`, so a page using `requireConsent` resumes; opting out clears
+every consent cookie and sets `mtm_consent_removed` (`forgetConsentGiven`), so open pages
+stop sending, and expires `collector_session`, so visits before an opt-out and after a later
+opt-in are not linked.
 """
 
 from __future__ import annotations
@@ -17,11 +24,12 @@ from email.utils import format_datetime
 from aiohttp import web
 
 from collector.config import Settings
-from collector.tracking.consent import OPTOUT_COOKIE
+from collector.tracking.consent import MATOMO_REMOVED_COOKIE, OPTOUT_COOKIE
 from collector.tracking.session import SESSION_COOKIE, session_from_cookie
 
 CONSENT_COOKIE = "collector_consent"
 MATOMO_CONSENT_COOKIE = "mtm_consent"
+MATOMO_COOKIE_CONSENT_COOKIE = "mtm_cookie_consent"  # requireCookieConsent
 LIFETIME = timedelta(days=365)
 UNRECORDED = "unrecorded"  # an opt-out without a receipt: still a veto, names no receipt
 _EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
@@ -55,32 +63,44 @@ def clear_cookies(
     return [base] + ([f"{base}; Domain={domain}"] if domain else [])
 
 
+def _millis(now: datetime) -> str:
+    """What matomo.js writes into its consent cookies: `new Date().getTime()`."""
+    return str(int(now.timestamp() * 1000))
+
+
 def opt_in_cookies(
     receipt_id: uuid.UUID, now: datetime, settings: Settings, secure: bool
 ) -> list[str]:
     domain = settings.cookie_domain
     return [
         set_cookie(CONSENT_COOKIE, receipt_id.hex, now, secure=secure, domain=domain),
+        set_cookie(MATOMO_CONSENT_COOKIE, _millis(now), now, secure=secure, domain=domain),
         *clear_cookies(OPTOUT_COOKIE, secure=secure, domain=domain),
+        *clear_cookies(MATOMO_REMOVED_COOKIE, secure=secure, domain=domain),
     ]
 
 
 def opt_out_cookies(
     receipt_id: uuid.UUID | None, now: datetime, settings: Settings, secure: bool
 ) -> list[str]:
-    """Withdrawal: every consent cookie we can reach expires (Matomo's `mtm_consent` too, so its
-    own tracker stops), and `collector_optout` vetoes any we cannot reach (consent gate). It
-    holds the receipt id, or `UNRECORDED` when no receipt could be written (receipt limit)."""
+    """Withdrawal: every consent cookie we can reach expires (Matomo's too, so its own tracker
+    stops), `mtm_consent_removed` tells matomo.js so, and `collector_optout` vetoes any we cannot
+    reach (consent gate). It holds the receipt id, or `UNRECORDED` when no receipt could be
+    written (receipt limit). The session cookie goes too: a later opt-in starts afresh."""
     domain = settings.cookie_domain
+    names = (CONSENT_COOKIE, MATOMO_CONSENT_COOKIE, MATOMO_COOKIE_CONSENT_COOKIE)
     cleared = [
         value
-        for name in dict.fromkeys(
-            (CONSENT_COOKIE, MATOMO_CONSENT_COOKIE, *settings.consent_cookies)
-        )
+        for name in dict.fromkeys((*names, *settings.consent_cookies))
         for value in clear_cookies(name, secure=secure, domain=domain)
     ]
     value = receipt_id.hex if receipt_id else UNRECORDED
-    return [*cleared, set_cookie(OPTOUT_COOKIE, value, now, secure=secure, domain=domain)]
+    return [
+        *cleared,
+        set_cookie(OPTOUT_COOKIE, value, now, secure=secure, domain=domain),
+        set_cookie(MATOMO_REMOVED_COOKIE, _millis(now), now, secure=secure, domain=domain),
+        *clear_session_cookie(secure),
+    ]
 
 
 def clear_session_cookie(secure: bool) -> list[str]:

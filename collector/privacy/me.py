@@ -55,6 +55,17 @@ def _json(doc: dict[str, Any], status: int = 200) -> web.Response:
     )
 
 
+_JSON_COLUMNS = ("goals", "ec_items", "dimensions")  # jsonb, exported as JSON, not as text
+
+
+def _hit(row: asyncpg.Record) -> dict[str, Any]:
+    hit = dict(row)
+    for name in _JSON_COLUMNS:
+        if hit[name] is not None:
+            hit[name] = orjson.loads(hit[name])
+    return hit
+
+
 async def export(request: web.Request) -> web.Response:
     app = request.app
     cookies = parse_cookies(request.headers.get("Cookie"))
@@ -63,7 +74,7 @@ async def export(request: web.Request) -> web.Response:
     await app[WRITER].flush()
     async with app[POOL].acquire() as conn:
         hits = (
-            [dict(r) for r in await conn.fetch(query("session_hits"), session_id, site_ids)]
+            [_hit(r) for r in await conn.fetch(query("session_hits"), session_id, site_ids)]
             if session_id
             else []
         )

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from html import escape
 
 from collector.config import Settings
-from collector.privacy.cookies import CONSENT_COOKIE
+from collector.privacy.cookies import CONSENT_COOKIE, MATOMO_CONSENT_COOKIE
 from collector.tracking.anonymise import anonymise_ip
-from collector.tracking.consent import OPTOUT_COOKIE
+from collector.tracking.consent import MATOMO_REMOVED_COOKIE, OPTOUT_COOKIE, consent_names
 from collector.tracking.session import SESSION_COOKIE
 
 EXAMPLE_IP = "203.0.113.57"
-_V6_KEPT_BITS = {1: 64, 2: 48, 3: 32}
+_V6_KEPT_BITS = {1: 64, 2: 48, 3: 24}  # as Matomo's IPAnonymizer
 
 
 @dataclass
@@ -57,7 +57,7 @@ def _ip_section(s: Settings, lang: str) -> Section:
 
 
 def _consent_section(s: Settings, lang: str) -> Section:
-    names = ", ".join(f"`{n}`" for n in s.consent_cookies)
+    names = ", ".join(f"`{n}`" for n in consent_names(s.consent_cookies))
     paragraphs = [
         _t(
             lang,
@@ -138,8 +138,20 @@ def _cookie_section(s: Settings, lang: str) -> Section:
             year,
         ),
     ]
+    rows.append(
+        (
+            f"`{MATOMO_CONSENT_COOKIE}`, `{MATOMO_REMOVED_COOKIE}`",
+            _t(
+                lang,
+                "your consent or objection, for the website's Matomo tracker (a time)",
+                "Ihre Einwilligung bzw. Ihr Widerspruch, für den Matomo-Tracker der Website "
+                "(ein Zeitpunkt)",
+            ),
+            year,
+        )
+    )
     for name in s.consent_cookies:
-        if name != CONSENT_COOKIE:
+        if name not in (CONSENT_COOKIE, MATOMO_CONSENT_COOKIE):
             rows.append(
                 (
                     f"`{name}`",
@@ -173,13 +185,19 @@ def notice_sections(s: Settings, lang: str) -> list[Section]:
                 "service we run ourselves. Recorded per page view: the page address and title, "
                 "the time, the page you came from, search terms used on this site, downloads "
                 "and links followed, browser and operating system type, device type, language, "
-                "screen size, and a shortened IP address. Reports show totals only.",
+                "screen size, and a shortened IP address; where the website asks for it, also "
+                "how long the page took to load, goals reached, orders with their products "
+                "and totals (never the order number), which content was seen or clicked, and "
+                "values the website defines for its own statistics. Reports show totals only.",
                 "Mit Ihrer Einwilligung zählen wir, wie diese Website genutzt wird, mit einem "
                 "Analysedienst, den wir selbst betreiben. Je Seitenaufruf erfasst werden: "
                 "Adresse und Titel der Seite, die Uhrzeit, die Seite, von der Sie kamen, "
                 "Suchbegriffe der Suche dieser Website, Downloads und aufgerufene Links, Typ "
                 "von Browser und Betriebssystem, Gerätetyp, Sprache, Bildschirmgröße und eine "
-                "gekürzte IP-Adresse. Berichte zeigen nur Summen.",
+                "gekürzte IP-Adresse; wo die Website es vorsieht, auch die Ladezeit der Seite, "
+                "erreichte Ziele, Bestellungen mit Produkten und Summen (nie die "
+                "Bestellnummer), welche Inhalte gesehen oder angeklickt wurden, und Werte, die "
+                "die Website für ihre eigene Statistik festlegt. Berichte zeigen nur Summen.",
             )
         ],
     )

@@ -25,7 +25,7 @@ from collector.privacy.origin import (
     url_host,
 )
 from collector.privacy.switch import own_hosts
-from collector.tracking.consent import has_consent, parse_cookies, refuses_by_signal
+from collector.tracking.consent import consent_names, has_consent, parse_cookies, refuses_by_signal
 from collector.tracking.params import Site, parse_decimal, parse_site_id
 from collector.tracking.session import SESSION_COOKIE, session_from_cookie
 
@@ -131,7 +131,7 @@ def consent_state(
 ) -> State:
     if refuses_by_signal(headers, settings.privacy_signals):
         return State.SIGNAL
-    return State.ON if has_consent(cookies, settings.consent_cookies) else State.OFF
+    return State.ON if has_consent(cookies, consent_names(settings.consent_cookies)) else State.OFF
 
 
 def _signal_names(headers: Mapping[str, str], settings: Settings) -> str:
@@ -267,7 +267,7 @@ async def optout_page(request: web.Request) -> web.Response:
         lang=lang,
         state=state,
         signal=_signal_names(request.headers, settings),
-        can_withdraw=has_consent(cookies, settings.consent_cookies),
+        can_withdraw=has_consent(cookies, consent_names(settings.consent_cookies)),
         receipt=held[0].hex if held else None,
         hidden=hidden,
         return_to=return_to or back,

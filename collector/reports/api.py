@@ -22,7 +22,7 @@ from collector.access.callers import api_caller
 from collector.access.rights import Principal, site_refusal
 from collector.appkeys import CLOCK, REPORT_POOL, SETTINGS, SITES
 from collector.reports.period import ReportQuery, local_today, parse_report_query, parse_site
-from collector.reports.runner import report_names, run_report
+from collector.reports.runner import report_names, run_report, takes_subject
 from collector.storage.sqlfile import bind, step
 
 LIVE_WINDOW = timedelta(minutes=30)
@@ -80,7 +80,9 @@ def site_today(
 
 async def fetch_report(app: web.Application, name: str, query: ReportQuery) -> list[dict[str, Any]]:
     async with app[REPORT_POOL].acquire() as conn:
-        return await run_report(conn, name, query.site_id, query.first, query.last, query.limit)
+        return await run_report(
+            conn, name, query.site_id, query.first, query.last, query.limit, query.subject
+        )
 
 
 async def report(request: web.Request) -> web.Response:
@@ -93,6 +95,8 @@ async def report(request: web.Request) -> web.Response:
     query = report_query(request, principal)
     if isinstance(query, web.Response):
         return query
+    if query.subject is not None and not takes_subject(name):
+        return error(400, "goal, dimension: this report is not one of a goal or dimension")
     try:
         rows = await fetch_report(request.app, name, query)
     except asyncpg.QueryCanceledError:

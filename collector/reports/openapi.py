@@ -17,6 +17,7 @@ from aiohttp import web
 from collector import __version__
 from collector.reports.period import DEFAULT_LIMIT, MAX_LIMIT
 from collector.reports.runner import report_names
+from collector.tracking.goals import MATCHES, PATTERN_TYPES
 from collector.tracking.params import LIMITS
 
 JSON = "application/json"
@@ -50,16 +51,16 @@ _TRACKING_PARAMS: list[tuple[str, str, dict[str, Any]]] = [
     ("idsite", "site id", {"type": "string", "pattern": "^[0-9]{1,9}$"}),
     ("rec", "must be 1", {"type": "string", "enum": ["1"]}),
     ("url", "page URL, on one of the site's domains", {"type": "string", "format": "uri"}),
-    ("action_name", "page title", {"type": "string", "maxLength": LIMITS["text"]}),
-    ("urlref", "referrer URL", {"type": "string", "format": "uri"}),
+    ("action_name", f"page title (cut to {LIMITS['text']} characters)", {"type": "string"}),
+    ("urlref", "referrer: any absolute URI (android-app://… too)", {"type": "string"}),
     ("res", "screen resolution, WxH", {"type": "string", "pattern": "^[0-9]{1,5}x[0-9]{1,5}$"}),
     ("lang", "language tag", {"type": "string", "maxLength": 35}),
     ("pv_id", "pageview id", {"type": "string", "maxLength": 16}),
     ("new_visit", "1 starts a new visit", {"type": "string", "enum": ["0", "1"]}),
     ("download", "download target URL", {"type": "string", "format": "uri"}),
     ("link", "outlink target URL", {"type": "string", "format": "uri"}),
-    ("search", "site search keyword", {"type": "string", "maxLength": LIMITS["text"]}),
-    ("search_cat", "site search category", {"type": "string", "maxLength": LIMITS["short"]}),
+    ("search", "site search keyword", {"type": "string"}),
+    ("search_cat", f"site search category (cut to {LIMITS['short']})", {"type": "string"}),
     ("search_count", "site search result count", {"type": "number"}),
     ("e_c", "event category", {"type": "string"}),
     ("e_a", "event action", {"type": "string"}),
@@ -67,7 +68,35 @@ _TRACKING_PARAMS: list[tuple[str, str, dict[str, Any]]] = [
     ("e_v", "event value", {"type": "number"}),
     ("ping", "1: heartbeat, extends the visit", {"type": "string", "enum": ["0", "1"]}),
     ("cdt", "hit time (Unix or 'YYYY-MM-DD HH:MM:SS' UTC)", {"type": "string"}),
-    ("token_auth", "needed for cdt older than 4 hours", {"type": "string"}),
+    ("token_auth", "needed for cdt older than 24 hours", {"type": "string"}),
+    (
+        "idgoal",
+        "N: converts goal N; 0: an ecommerce order (with ec_id) or cart",
+        {"type": "string"},
+    ),
+    ("revenue", "goal revenue, or an order's grand total", {"type": "number"}),
+    ("ec_id", "order number: tells an order from a cart update; never stored", {"type": "string"}),
+    ("ec_items", "JSON [[sku, name, category, price, quantity], …]", {"type": "string"}),
+    ("ec_st", "order subtotal", {"type": "number"}),
+    ("ec_tx", "order tax", {"type": "number"}),
+    ("ec_sh", "order shipping", {"type": "number"}),
+    ("ec_dt", "order discount", {"type": "number"}),
+    ("c_n", "content name (impression; with c_i an interaction)", {"type": "string"}),
+    ("c_p", "content piece", {"type": "string"}),
+    ("c_t", "content target", {"type": "string"}),
+    ("c_i", "content interaction", {"type": "string"}),
+    ("ca", "1: not a pageview", {"type": "string"}),
+    *(
+        (name, f"page performance: {what}, ms", {"type": "integer"})
+        for name, what in (
+            ("pf_net", "network"),
+            ("pf_srv", "server"),
+            ("pf_tfr", "transfer"),
+            ("pf_dm1", "DOM processing"),
+            ("pf_dm2", "DOM completion"),
+            ("pf_onl", "onload"),
+        )
+    ),
     ("send_image", "0: answer 204 instead of a GIF", {"type": "string", "enum": ["0", "1"]}),
     ("ua", "user agent override", {"type": "string"}),
 ]
@@ -100,7 +129,7 @@ def _tracking_responses() -> dict[str, Any]:
         },
         "204": {"description": "accepted, send_image=0"},
         "400": _text("bad input, with a short reason; nothing stored"),
-        "403": _text("cdt older than 4 hours without a valid token_auth"),
+        "403": _text("cdt older than 24 hours without a valid token_auth"),
         "413": _text("body or bulk too large"),
         "414": _text("query string too long"),
         "503": _text("queue full; retry after Retry-After seconds"),
@@ -154,6 +183,10 @@ def _reports_get(names: Sequence[str]) -> dict[str, Any]:
                 "most rows",
                 {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
             ),
+            _query("goal", "one goal (the goal reports)", {"type": "integer", "minimum": 1}),
+            _query(
+                "dimension", "one custom dimension (dimensions)", {"type": "integer", "minimum": 1}
+            ),
         ],
         "responses": {
             "200": _json("the report", _ref("Report")),
@@ -197,6 +230,100 @@ def _live_get() -> dict[str, Any]:
             "401": _json("missing or wrong bearer token", _ref("Error")),
             "404": _json("unknown site, or the API is disabled", _ref("Error")),
             "503": _json("took longer than COLLECTOR_REPORT_TIMEOUT_MS; retry", _ref("Error")),
+        },
+    }
+
+
+_API_ERRORS = {
+    "400": _json("bad parameter; the reason names it", _ref("Error")),
+    "401": _json("missing or wrong bearer token", _ref("Error")),
+    "404": _json("unknown site, or the API is disabled", _ref("Error")),
+}
+
+
+def _definitions_get(what: str) -> dict[str, Any]:
+    return {
+        "summary": f"The site's {what}",
+        "tags": ["definitions"],
+        "security": [{"bearer": []}],
+        "parameters": [_query("site", "site id", {"type": "integer", "minimum": 1}, required=True)],
+        "responses": {
+            "200": _json(
+                what,
+                {
+                    "type": "object",
+                    "required": ["site", what],
+                    "properties": {
+                        "site": {"type": "integer"},
+                        what: {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+            ),
+            **_API_ERRORS,
+        },
+    }
+
+
+def _definition_post(summary: str, body: dict[str, Any], answer: dict[str, Any]) -> dict:
+    return {
+        "summary": summary,
+        "tags": ["definitions"],
+        "security": [{"bearer": []}],
+        "requestBody": {"required": True, "content": {JSON: {"schema": body}}},
+        "responses": {"201": _json("added", answer), **_API_ERRORS},
+    }
+
+
+def _goal_post() -> dict[str, Any]:
+    body = {
+        "type": "object",
+        "required": ["site", "name", "match"],
+        "properties": {
+            "site": {"type": "integer", "minimum": 1},
+            "name": {"type": "string"},
+            "match": {"type": "string", "enum": list(MATCHES)},
+            "pattern": {"type": "string"},
+            "pattern_type": {"type": "string", "enum": list(PATTERN_TYPES)},
+            "case_sensitive": {"type": "boolean"},
+            "revenue": {"type": "number"},
+            "allow_multiple": {"type": "boolean"},
+            "event_value_as_revenue": {"type": "boolean"},
+        },
+    }
+    answer = {"type": "object", "properties": {"goal_id": {"type": "integer"}}}
+    return _definition_post("Add a goal (matched from now on)", body, answer)
+
+
+def _dimension_post() -> dict[str, Any]:
+    body = {
+        "type": "object",
+        "required": ["site", "name", "scope"],
+        "properties": {
+            "site": {"type": "integer", "minimum": 1},
+            "name": {"type": "string"},
+            "scope": {"type": "string", "enum": ["visit", "action"]},
+        },
+    }
+    answer = {
+        "type": "object",
+        "properties": {"dimension_id": {"type": "integer"}, "parameter": {"type": "string"}},
+    }
+    return _definition_post("Declare a custom dimension (dimensionN)", body, answer)
+
+
+def _definition_delete(what: str) -> dict[str, Any]:
+    return {
+        "summary": f"Delete a {what} (past reports keep it)",
+        "tags": ["definitions"],
+        "security": [{"bearer": []}],
+        "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        ],
+        "responses": {
+            "200": _json("deleted", {"type": "object"}),
+            "400": _json("bad id", _ref("Error")),
+            "401": _json("missing or wrong bearer token", _ref("Error")),
+            "404": _json(f"unknown {what}, or the API is disabled", _ref("Error")),
         },
     }
 
@@ -262,7 +389,12 @@ def _components() -> dict[str, Any]:
                     "requests": {
                         "type": "array",
                         "minItems": 1,
-                        "items": {"type": "string", "description": "?idsite=…&rec=1&url=…"},
+                        "items": {
+                            "oneOf": [
+                                {"type": "string", "description": "?idsite=…&rec=1&url=…"},
+                                {"type": "object", "description": "the parameters as an object"},
+                            ]
+                        },
                     },
                     "token_auth": {"type": "string"},
                 },
@@ -273,6 +405,11 @@ def _components() -> dict[str, Any]:
                     "status": {"type": "string"},
                     "tracked": {"type": "integer"},
                     "invalid": {"type": "integer"},
+                    "invalid_indices": {
+                        "type": "array",
+                        "items": {"type": "integer"},
+                        "description": "only with the bulk's token_auth",
+                    },
                 },
             },
         },
@@ -409,6 +546,13 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
             },
             "/api/reports/{name}": {"get": _reports_get(names)},
             "/api/live": {"get": _live_get()},
+            "/api/goals": {"get": _definitions_get("goals"), "post": _goal_post()},
+            "/api/goals/{id}": {"delete": _definition_delete("goal")},
+            "/api/dimensions": {
+                "get": _definitions_get("dimensions"),
+                "post": _dimension_post(),
+            },
+            "/api/dimensions/{id}": {"delete": _definition_delete("dimension")},
             "/api/openapi.json": {
                 "get": _page(
                     "This description", "meta", {"200": _json("OpenAPI 3.1", {"type": "object"})}

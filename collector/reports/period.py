@@ -28,6 +28,7 @@ class ReportQuery:
     first: date
     last: date  # inclusive
     limit: int = DEFAULT_LIMIT
+    subject: int | None = None  # one goal or custom dimension ($5 of the reports taking one)
 
 
 def local_today(now: datetime, timezone: str) -> date:
@@ -67,6 +68,24 @@ def parse_limit(text: str | None) -> int:
     return int(text)
 
 
+def parse_id(name: str, text: str | None) -> int | None:
+    """An optional id (a goal's, a dimension's): absent or empty is None."""
+    if text is None or text == "":
+        return None
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= _MAX_SITE:
+        raise ValueError(f"{name}: must be a positive integer")
+    return int(text)
+
+
+def parse_subject(params: Mapping[str, str]) -> int | None:
+    """`goal` or `dimension`: the one id a goal or dimension report is narrowed to."""
+    goal = parse_id("goal", params.get("goal"))
+    dimension = parse_id("dimension", params.get("dimension"))
+    if goal is not None and dimension is not None:
+        raise ValueError("goal, dimension: give one of them")
+    return goal if goal is not None else dimension
+
+
 def default_period(today: date, days: int) -> tuple[date, date]:
     """The last `days` days up to today: what raw retention keeps."""
     return today - timedelta(days=days - 1), today
@@ -99,11 +118,12 @@ def resolve_period(
 def parse_report_query(
     params: Mapping[str, str], today_of: Callable[[int], date | None], default_days: int
 ) -> ReportQuery | None:
-    """`site`, `from`, `to`, `limit` as an HTTP query gives them; ValueError for a bad one.
-    `today_of(site)` is that site's local date, or None for an unknown site (then this
-    returns None, once the parameters are known to be valid)."""
+    """`site`, `from`, `to`, `limit` (and `goal` or `dimension`) as an HTTP query gives them;
+    ValueError for a bad one. `today_of(site)` is that site's local date, or None for an
+    unknown site (then this returns None, once the parameters are known to be valid)."""
     site_id = parse_site(params.get("site"))
     limit = parse_limit(params.get("limit"))
+    subject = parse_subject(params)
     first = parse_day("from", raw) if (raw := params.get("from")) else None
     last = parse_day("to", raw) if (raw := params.get("to")) else None
     if first and last:
@@ -112,4 +132,4 @@ def parse_report_query(
     if today is None:
         return None
     first, last = resolve_period(first, last, today, default_days)
-    return ReportQuery(site_id, first, last, limit)
+    return ReportQuery(site_id, first, last, limit, subject)

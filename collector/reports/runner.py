@@ -1,8 +1,9 @@
 """Reports are SQL files in `sql/reports/`, named after what they answer.
 
 Every report takes the same parameters, by position: $1 site id, $2 first day, $3 last day
-(inclusive), $4 row limit (only in reports that list rows). Names come from the folder
-listing, so a name from a request can never point at another file.
+(inclusive), $4 row limit (only in reports that list rows), and $5 the one goal or custom
+dimension to show (only in the reports of goals and dimensions; NULL: all of them). Names come
+from the folder listing, so a name from a request can never point at another file.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ def report_names() -> list[str]:
     return sorted(p.stem for p in reports_dir().glob("*.sql"))
 
 
+def takes_subject(name: str) -> bool:
+    """Whether report `name` can be narrowed to one goal or dimension ($5)."""
+    return "$5" in report_sql(name)
+
+
 def report_sql(name: str) -> str:
     if name not in report_names():
         raise KeyError(name)
@@ -39,13 +45,21 @@ def report_sql(name: str) -> str:
 
 
 async def run_report(
-    conn: asyncpg.Connection, name: str, site_id: int, first: date, last: date, limit: int = 100
+    conn: asyncpg.Connection,
+    name: str,
+    site_id: int,
+    first: date,
+    last: date,
+    limit: int = 100,
+    subject: int | None = None,
 ) -> list[dict[str, Any]]:
+    """The rows of report `name`; `subject`: a goal or dimension id for the reports that take
+    one ($5), ignored by the others."""
     sql = report_sql(name)
     check_period(first, last)
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit: must be an integer from 1 to {MAX_LIMIT}")
-    args: list[Any] = [site_id, first, last, limit]
+    args: list[Any] = [site_id, first, last, limit, subject]
     used = max((int(n) for n in _PARAM.findall(sql)), default=0)
     rows = await conn.fetch(sql, *args[:used])
     return [{k: _plain(v) for k, v in row.items()} for row in rows]

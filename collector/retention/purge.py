@@ -47,6 +47,12 @@ AGGREGATE_TABLES = (
     "agg_events",
     "agg_targets",
     "agg_site_search",
+    "agg_goals",
+    "agg_ecommerce",
+    "agg_products",
+    "agg_contents",
+    "agg_page_timings",
+    "agg_dimensions",
 )
 
 

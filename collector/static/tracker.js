@@ -3,13 +3,15 @@
  * Snippet:  <script defer src="https://COLLECTOR/tracker.js" data-site="ID"></script>
  * Options (data-* attributes on that script tag):
  *   data-site               site id (required)
- *   data-consent-cookies    cookie names that mean opt-in (default "collector_consent,mtm_consent")
+ *   data-consent-cookies    cookie names that mean opt-in
+ *                           (default "collector_consent,mtm_consent,mtm_cookie_consent")
  *   data-require-consent    "false" skips the client-side cookie check. Use it when the consent
  *                           cookie is HttpOnly or set on another host: the script cannot see it
  *                           then, but the browser still sends it and the collector still decides.
  *   data-downloads          file extensions counted as downloads (comma-separated)
  *   data-heartbeat          seconds between time-on-page pings while the tab is visible; 0 = off
- * API: collector.pageview(), collector.event(category, action, name?, value?)
+ * API: collector.pageview(), collector.event(category, action, name?, value?),
+ *      collector.goal(id, revenue?)  converts goal `id` by hand (Matomo's trackGoal)
  *
  * It sets no cookie, reads no identifier and keeps nothing between pages. It reads
  * document.cookie only to skip requests the collector would not keep without consent.
@@ -29,7 +31,10 @@
 
   var site = option('site', '');
   var endpoint = new URL(script.src).origin + '/matomo.php';
-  var consentNames = list(option('consent-cookies', 'collector_consent,mtm_consent'));
+  // collector_consent always counts (the collector's /optin sets it), as on the server.
+  var consentNames = list(option('consent-cookies', 'collector_consent,mtm_consent,mtm_cookie_consent'))
+    .concat('collector_consent');
+  var vetoes = ['collector_optout', 'mtm_consent_removed'];
   var checkConsent = option('require-consent', 'true') !== 'false';
   var downloads = list(option('downloads',
     '7z,aac,apk,csv,dmg,doc,docx,epub,exe,gz,iso,mp3,mp4,odp,ods,odt,pdf,ppt,pptx,rar,tar,tgz,txt,xls,xlsx,xml,zip'));
@@ -42,14 +47,16 @@
   var pageViewId = '';
   var timer = 0;
 
-  function consented() {
-    if (!checkConsent) return true;
+  function cookieSet(names) {
     return document.cookie.split(';').some(function (pair) {
       var at = pair.indexOf('=');
       var name = pair.slice(0, at).trim().toLowerCase();
       var value = pair.slice(at + 1).trim().toLowerCase();
-      return at > 0 && consentNames.indexOf(name) >= 0 && refusals.indexOf(value) < 0;
+      return at > 0 && names.indexOf(name) >= 0 && refusals.indexOf(value) < 0;
     });
+  }
+  function consented() {
+    return !checkConsent || (cookieSet(consentNames) && !cookieSet(vetoes));
   }
 
   function send(params) {
@@ -85,7 +92,12 @@
   }
 
   function event(category, action, name, value) {
-    send({ e_c: category, e_a: action, e_n: name, e_v: value });
+    send({ e_c: category, e_a: action, e_n: name, e_v: value, ca: 1 });
+  }
+
+  // A goal converted by hand, as Matomo's trackGoal sends it: idgoal, and revenue if given.
+  function goal(id, revenue) {
+    send({ idgoal: id, revenue: revenue });
   }
 
   // Time on page: a ping every `heartbeat` ms, only while the tab is visible.
@@ -130,6 +142,6 @@
   document.addEventListener('click', clicked, true);
   document.addEventListener('auxclick', clicked, true);
 
-  window.collector = { pageview: pageview, event: event };
+  window.collector = { pageview: pageview, event: event, goal: goal };
   pageview();
 })();

@@ -34,6 +34,10 @@ Record = tuple[object, ...]
 SUFFIX = ".spill"
 _TS = COLUMNS.index("ts")
 _SESSION = COLUMNS.index("session_id")
+# A line written before fields were appended to Hit (a spill file left by the version before
+# an upgrade) is shorter: the missing fields are the new ones, None. Fewer than the columns
+# every version had is not a hit record.
+_FIRST_COLUMNS = COLUMNS.index("ip_prefix") + 1
 _CHUNK = 1 << 20
 
 
@@ -45,8 +49,9 @@ def encode_record(record: Record) -> bytes:
 def decode_record(line: bytes) -> Record:
     """The inverse of `encode_record`; ValueError for a line that is not one."""
     values = orjson.loads(line)
-    if not isinstance(values, list) or len(values) != len(COLUMNS):
+    if not isinstance(values, list) or not _FIRST_COLUMNS <= len(values) <= len(COLUMNS):
         raise ValueError("not a hit record")
+    values += [None] * (len(COLUMNS) - len(values))
     try:
         values[_TS] = datetime.fromisoformat(values[_TS])
         values[_SESSION] = uuid.UUID(values[_SESSION]).hex  # checked, as the hit path has it

@@ -24,9 +24,17 @@ from collector.config import Settings
 from collector.metrics import Metrics
 from collector.storage.writer import HitWriter
 from collector.tracking.anonymise import anonymise_ip, client_address
-from collector.tracking.consent import gate, parse_cookies
+from collector.tracking.consent import consent_names, gate, parse_cookies
 from collector.tracking.hit import Drop, Hit
-from collector.tracking.params import HitContext, Reject, Site, parse_query
+from collector.tracking.params import (
+    LIMITS,
+    MAX_PARAMS,
+    HitContext,
+    Reject,
+    Site,
+    parse_query,
+    token_valid,
+)
 from collector.tracking.pipeline import process_hit
 from collector.tracking.ratelimit import RateLimiter
 from collector.tracking.session import (
@@ -47,12 +55,20 @@ class Tracking:
     find_site: Callable[[int], Site | None]
     clock: Callable[[], datetime]
     limiter: RateLimiter | None
+    consent_names: tuple[str, ...]  # collector_consent and COLLECTOR_CONSENT_COOKIES
 
 
 async def bind(app: web.Application) -> None:
     """on_startup, after the cleanup contexts have made the writer and the site registry."""
+    settings = app[SETTINGS]
     app[TRACKING] = Tracking(
-        app[SETTINGS], app[METRICS], app[WRITER], app[SITES].get, app[CLOCK], app[RATE_LIMITER]
+        settings,
+        app[METRICS],
+        app[WRITER],
+        app[SITES].get,
+        app[CLOCK],
+        app[RATE_LIMITER],
+        consent_names(settings.consent_cookies),
     )
 
 
@@ -66,12 +82,29 @@ def _reject(reject: Reject) -> web.Response:
     )
 
 
-def _answer(params: Mapping[str, str], tracked: int | None) -> web.Response:
-    if tracked is not None:  # bulk: Matomo answers JSON
-        body = orjson.dumps({"status": "success", "tracked": tracked, "invalid": 0})
+@dataclass(slots=True)
+class Bulk:
+    """A bulk request's own fields: Matomo's BulkTracking answers with what it tracked, how
+    many requests were invalid, and which ones only to the holder of the token."""
+
+    authorised: bool  # its token_auth is COLLECTOR_API_TOKEN
+    send_image: bool = True  # "send_image": 0 in the body: 204, no answer body
+    invalid: list[int] | None = None  # indices of requests refused before parsing
+
+    def answer(self, tracked: int, invalid: list[int]) -> web.Response:
+        if not self.send_image:
+            return web.Response(status=204, headers=_NO_CONTENT_HEADERS)
+        doc: dict[str, object] = {"status": "success", "tracked": tracked, "invalid": len(invalid)}
+        if self.authorised:
+            doc["invalid_indices"] = invalid
         return web.Response(
-            body=body, content_type="application/json", headers={"Cache-Control": NO_STORE}
+            body=orjson.dumps(doc),
+            content_type="application/json",
+            headers={"Cache-Control": NO_STORE},
         )
+
+
+def _answer(params: Mapping[str, str]) -> web.Response:
     if params.get("send_image") == "0":
         return web.Response(status=204, headers=_NO_CONTENT_HEADERS)
     return web.Response(body=GIF, headers=_GIF_HEADERS)
@@ -82,6 +115,7 @@ _GIF_HEADERS = CIMultiDictProxy(
     CIMultiDict({"Content-Type": "image/gif", "Cache-Control": NO_STORE})
 )
 _NO_CONTENT_HEADERS = CIMultiDictProxy(CIMultiDict({"Cache-Control": NO_STORE}))
+_NO_STORE_HEADERS = {"Cache-Control": NO_STORE}
 
 
 def _peer(request: web.Request) -> str | None:
@@ -96,8 +130,10 @@ def _is_https(request: web.Request, peer_trusted: bool) -> bool:
 
 
 async def track(
-    request: web.Request, t: Tracking, batch: list[dict[str, str]], *, bulk: bool
+    request: web.Request, t: Tracking, batch: list[dict[str, str] | None], bulk: Bulk | None = None
 ) -> web.Response:
+    """Track one request (`bulk` None) or a bulk's requests; a None in `batch` is a bulk
+    request already found invalid."""
     settings, metrics = t.settings, t.metrics
     headers = request.headers
     peer = _peer(request)
@@ -107,12 +143,11 @@ async def track(
     if t.limiter is not None and (limited := _rate_limited(t, ip_prefix, len(batch))) is not None:
         return limited
 
-    first = batch[0] if batch else {}
     cookies = parse_cookies(headers.get("Cookie"))
-    drop = gate(cookies, headers, settings.consent_cookies, settings.privacy_signals)
+    drop = gate(cookies, headers, t.consent_names, settings.privacy_signals)
     if drop is not None:
         metrics.count("hits_dropped", drop.reason, len(batch))
-        return _answer(first, 0 if bulk else None)
+        return bulk.answer(0, []) if bulk else _answer(batch[0] or {})
 
     session_id = session_from_cookie(cookies.get(SESSION_COOKIE))
     ctx = HitContext(
@@ -124,19 +159,26 @@ async def track(
         now=t.clock(),
     )
     hits: list[Hit] = []
+    invalid: list[int] = []
     for index, params in enumerate(batch):
-        result = process_hit(
-            params,
-            ctx,
-            t.find_site,
-            api_token=settings.api_token,
-            retention_days=settings.retention_days,
+        result = (
+            process_hit(
+                params,
+                ctx,
+                t.find_site,
+                api_token=settings.api_token,
+                retention_days=settings.retention_days,
+            )
+            if params is not None
+            else None
         )
-        if isinstance(result, Reject):
-            metrics.count("hits_rejected", amount=len(batch))
-            reason = f"request {index}: {result.reason}" if bulk else result.reason
-            return _reject(Reject(result.status, reason))
-        if isinstance(result, Drop):
+        if result is None or isinstance(result, Reject):
+            metrics.count("hits_rejected")
+            if bulk is None:
+                assert result is not None
+                return _reject(result)
+            invalid.append(index)  # as Matomo's BulkTracking: the others are tracked
+        elif isinstance(result, Drop):
             metrics.count("hits_dropped", result.reason)
         else:
             hits.append(result)
@@ -144,7 +186,7 @@ async def track(
     if hits and not t.writer.offer(hits):
         return _queue_full(metrics, len(hits))
     metrics.count("hits_accepted", amount=len(hits))
-    response = _answer(first, len(hits) if bulk else None)
+    response = bulk.answer(len(hits), invalid) if bulk else _answer(batch[0] or {})
     if hits and ctx.new_session:
         response.headers["Set-Cookie"] = session_cookie_header(
             ctx.session_id, _is_https(request, peer_trusted)
@@ -194,7 +236,7 @@ async def pixel(request: web.Request) -> web.Response:
     params = parse_query(_query_string(request))
     if isinstance(params, Reject):
         return _reject(params)
-    return await track(request, t, [params], bulk=False)
+    return await track(request, t, [params])
 
 
 async def post(request: web.Request) -> web.Response:
@@ -205,16 +247,14 @@ async def post(request: web.Request) -> web.Response:
     if isinstance(url_params, Reject):
         return _reject(url_params)
     if body.lstrip()[:1] == b"{":
-        bulk = _bulk(body, t.settings.bulk_max_requests)
-        if isinstance(bulk, Reject):
-            return _reject(bulk)
-        items, token = bulk
+        parsed = _bulk(body, t.settings.bulk_max_requests)
+        if isinstance(parsed, Reject):
+            return _reject(parsed)
+        items, token, send_image = parsed
         if (full := _refuse_if_full(t, len(items))) is not None:
             return full
-        batch = _bulk_params(items, token)
-        if isinstance(batch, Reject):
-            return _reject(batch)
-        return await track(request, t, batch, bulk=True)
+        bulk = Bulk(authorised=token_valid(token, t.settings.api_token), send_image=send_image)
+        return await track(request, t, _bulk_params(items, token), bulk)
     if (full := _refuse_if_full(t, 1)) is not None:
         return full
     try:
@@ -224,11 +264,12 @@ async def post(request: web.Request) -> web.Response:
     form = parse_query(text)
     if isinstance(form, Reject):
         return _reject(form)
-    return await track(request, t, [{**url_params, **form}], bulk=False)
+    return await track(request, t, [{**url_params, **form}])
 
 
-def _bulk(body: bytes, max_requests: int) -> tuple[list[object], object] | Reject:
-    """The `requests` list and `token_auth` of a bulk body, its shape and size checked."""
+def _bulk(body: bytes, max_requests: int) -> tuple[list[object], str | None, bool] | Reject:
+    """The `requests` list, `token_auth` and `send_image` of a bulk body, its shape and size
+    checked: what is wrong with the body as a whole is a 4xx (one bad request is not)."""
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -238,21 +279,47 @@ def _bulk(body: bytes, max_requests: int) -> tuple[list[object], object] | Rejec
         return Reject(400, 'bulk JSON needs a non-empty "requests" list')
     if len(requests) > max_requests:
         return Reject(413, f"at most {max_requests} requests in one bulk")
-    return requests, doc.get("token_auth")
+    token = doc.get("token_auth")
+    send_image = str(doc.get("send_image", "1")) not in ("0", "False", "false")
+    return requests, token if isinstance(token, str) else None, send_image
 
 
-def _bulk_params(items: list[object], token: object) -> list[dict[str, str]] | Reject:
-    batch = []
-    for index, item in enumerate(items):
-        if not isinstance(item, str):
-            return Reject(400, f"request {index}: not a string")
-        params = parse_query(item.split("?", 1)[1] if "?" in item else item)
-        if isinstance(params, Reject):
-            return Reject(params.status, f"request {index}: {params.reason}")
+def _bulk_params(items: list[object], token: str | None) -> list[dict[str, str] | None]:
+    """Each request's parameters: a query string ("?idsite=…") or, as Matomo also takes, an
+    object of parameters; None for one that is neither, or whose encoding is broken."""
+    batch: list[dict[str, str] | None] = []
+    for item in items:
+        params: dict[str, str] | Reject | None = None
+        if isinstance(item, str):
+            params = parse_query(item.split("?", 1)[1] if "?" in item else item)
+        elif isinstance(item, dict):
+            params = _object_params(item)
+        if params is None or isinstance(params, Reject):
+            batch.append(None)
+            continue
         if token:
-            params.setdefault("token_auth", str(token))
+            params.setdefault("token_auth", token)
         batch.append(params)
     return batch
+
+
+def _object_params(item: dict[object, object]) -> dict[str, str] | None:
+    """A bulk request given as a JSON object: its values as the strings a query would hold."""
+    if len(item) > MAX_PARAMS:
+        return None
+    params: dict[str, str] = {}
+    for key, value in item.items():
+        if not isinstance(key, str) or isinstance(value, dict | list) or value is None:
+            return None
+        text = (
+            value
+            if isinstance(value, str)
+            else str(int(value) if isinstance(value, bool) else value)
+        )
+        if "\0" in text or "\0" in key or len(text) > LIMITS["query"]:
+            return None
+        params[key] = text
+    return params
 
 
 def utcnow() -> datetime:

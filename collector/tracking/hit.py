@@ -19,6 +19,11 @@ class Action(enum.StrEnum):
     EVENT = "event"
     SEARCH = "search"
     PING = "ping"  # heartbeat: extends visit time, is not a pageview
+    GOAL = "goal"  # idgoal=N: a goal converted by hand (trackGoal)
+    ORDER = "order"  # idgoal=0 with ec_id: an ecommerce order
+    CART_UPDATE = "cart_update"  # idgoal=0 without ec_id
+    CONTENT_IMPRESSION = "content_impression"  # c_n without c_i
+    CONTENT_INTERACTION = "content_interaction"  # c_i
 
 
 @dataclass(slots=True)
@@ -54,6 +59,27 @@ class Hit:
     resolution: str | None = None
     pv_id: str | None = None
     ip_prefix: str | None = None  # already truncated; never a full address
+    # Issue #16 (appended, as every new field is): goals this hit converted, as JSON
+    # [[goal_id, revenue, once_per_visit], ...]; ecommerce (ec_id is never kept); content;
+    # page performance in ms; declared custom dimensions as JSON {"v1": …, "a2": …}.
+    goals: str | None = None
+    revenue: float | None = None
+    ec_subtotal: float | None = None
+    ec_tax: float | None = None
+    ec_shipping: float | None = None
+    ec_discount: float | None = None
+    ec_items: str | None = None
+    content_name: str | None = None
+    content_piece: str | None = None
+    content_target: str | None = None
+    content_interaction: str | None = None
+    pf_net: int | None = None
+    pf_srv: int | None = None
+    pf_tfr: int | None = None
+    pf_dm1: int | None = None
+    pf_dm2: int | None = None
+    pf_onl: int | None = None
+    dimensions: str | None = None
 
     def record(self) -> tuple[object, ...]:
         """The row for COPY, in `COLUMNS` order."""
@@ -70,6 +96,9 @@ class DropReason(enum.StrEnum):
     NO_CONSENT = "no_consent"
     PRIVACY_SIGNAL = "privacy_signal"  # Sec-GPC / DNT treated as no consent
     BOT = "bot"
+    MEDIA = "media"  # ma_* (MediaAnalytics): not kept, see README "Tracking API"
+    FORM = "form"  # fa_* (FormAnalytics): not kept
+    CUSTOM_ACTION = "custom_action"  # ca=1 that is none of the actions the collector counts
 
 
 @dataclass(frozen=True, slots=True)

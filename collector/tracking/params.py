@@ -16,13 +16,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote_to_bytes
 
+import orjson
 from yarl import query_to_pairs
 
 from collector.retention.horizon import guard
-from collector.tracking.hit import Action, Hit
+from collector.tracking.ecommerce import BadItems, clean_items
+from collector.tracking.goals import MAX_DIMENSION_LENGTH, Dimension, Goal, conversion, converted
+from collector.tracking.hit import Action, Drop, DropReason, Hit
 
 MAX_PARAMS = 100
-LIMITS = {"url": 4096, "text": 1024, "short": 255, "query": 16384}
+# Longer values are cut to these lengths, not refused (as Matomo cuts titles and URLs to its
+# page_maximum_length, 1024, and search categories to 200); README "Limits".
+LIMITS = {"url": 4096, "text": 1024, "short": 200, "query": 16384}
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _HIGH_ESCAPE = re.compile(r"%[89A-Fa-f]")
 # scheme://[userinfo@]host[:port] then a path, query, fragment or the end. Faster than
@@ -33,6 +38,9 @@ _HTTP_URL = re.compile(
     r"[hH][tT][tT][pP][sS]?://(?:[^@/?#\s]*@)?"
     r"([a-zA-Z0-9.\-_]+|\[[0-9a-fA-F:.]+\])(?::[0-9]{1,5})?(?:[/?#]|$)"
 )
+# A referrer is any absolute URI (RFC 3986: a scheme, then anything): Android apps send
+# android-app://com.google.android.gm/, which Matomo accepts.
+_ABSOLUTE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _RES = re.compile(r"^[0-9]{1,5}x[0-9]{1,5}$")
 # A number as JavaScript writes one: sign, ASCII digits, a decimal point, an exponent. Not
 # what float() also takes: "1_000", " 1", "nan", "inf", or digits of other scripts.
@@ -42,7 +50,12 @@ _MAX_SITE_DIGITS = 9
 _PV_ID = re.compile(r"^[A-Za-z0-9]{1,16}$")
 _LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 _TARGET_PARAMS = {Action.DOWNLOAD: "download", Action.OUTLINK: "link"}
-_OLD_CDT = timedelta(hours=4)  # as Matomo: older timestamps need token_auth
+# As Matomo's default (tracking_requests_require_authentication_when_custom_timestamp_newer_than
+# = 86400): an older cdt needs token_auth. The guard (retention less an hour) still applies.
+_OLD_CDT = timedelta(hours=24)
+_INTEGER = re.compile(r"-?[0-9]{1,12}")
+_PERFORMANCE = ("pf_net", "pf_srv", "pf_tfr", "pf_dm1", "pf_dm2", "pf_onl")
+_MAX_TIMING = 16_777_215  # ms; Matomo ignores longer timings (its column's range)
 _FUTURE_SLACK = timedelta(minutes=10)
 
 
@@ -60,11 +73,18 @@ class Site:
     name: str
     domains: tuple[str, ...]
     timezone: str = "UTC"  # IANA name: days and hours of its reports are local ones
+    goals: tuple[Goal, ...] = ()  # active goals, matched on ingest (tracking/goals.py)
+    dimensions: tuple[Dimension, ...] = ()  # declared custom dimensions
     _subdomain_suffixes: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _goal_by_id: dict[int, Goal] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Built once: owns() runs for every hit, and str.endswith takes a tuple in C.
         object.__setattr__(self, "_subdomain_suffixes", tuple("." + d for d in self.domains))
+        object.__setattr__(self, "_goal_by_id", {g.goal_id: g for g in self.goals})
+
+    def goal(self, goal_id: int) -> Goal | None:
+        return self._goal_by_id.get(goal_id)
 
     def owns(self, host: str) -> bool:
         return host in self.domains or host.endswith(self._subdomain_suffixes)
@@ -135,21 +155,28 @@ class _Invalid(Exception):
         self.reject = Reject(status, reason)
 
 
-# The longest value of each parameter a Hit reads (README, "Limits"); checked in one pass
-# over what was sent, whatever the action, instead of once per field.
+# The longest value of each text parameter a Hit keeps (README, "Limits"); longer ones are
+# cut, as Matomo cuts them. Checked in one pass over what was sent, whatever the action.
 _MAX_LENGTH = (
     dict.fromkeys(("url", "urlref", "download", "link"), LIMITS["url"])
-    | dict.fromkeys(("action_name", "e_c", "e_a", "e_n", "search"), LIMITS["text"])
-    | dict.fromkeys(("res", "pv_id", "search_cat"), LIMITS["short"])
+    | dict.fromkeys(
+        ("action_name", "e_c", "e_a", "e_n", "search", "c_n", "c_p", "c_t", "c_i"), LIMITS["text"]
+    )
+    | dict.fromkeys(("search_cat",), LIMITS["short"])
 )
 
 
-def _check_lengths(params: Mapping[str, str]) -> None:
+def _cut_lengths(params: Mapping[str, str]) -> Mapping[str, str]:
+    """`params`, or a copy with over-long text values cut to their limit."""
     limit_of = _MAX_LENGTH.get
+    cut: dict[str, str] | None = None
     for name, value in params.items():
         limit = limit_of(name)
         if limit is not None and len(value) > limit:
-            raise _Invalid(f"{name} too long")
+            if cut is None:
+                cut = dict(params)
+            cut[name] = value[:limit]
+    return params if cut is None else cut
 
 
 def parse_decimal(raw: str) -> float | None:
@@ -174,6 +201,10 @@ def _number(raw: str, name: str, lo: float, hi: float) -> float:
     if not math.isfinite(value) or not lo <= value <= hi:
         raise _Invalid(f"{name} out of range")
     return value
+
+
+def _optional_number(raw: str | None, name: str, lo: float, hi: float) -> float | None:
+    return _number(raw, name, lo, hi) if raw else None
 
 
 def _url_host(url: str, name: str) -> str:
@@ -209,19 +240,41 @@ def token_valid(given: str | None, token: str | None) -> bool:
     )
 
 
-def _action(params: Mapping[str, str]) -> Action:
-    if params.get("ping") == "1":
+def _goal_or_untracked(params: Mapping[str, str]) -> Action | Drop | None:
+    if (idgoal := params.get("idgoal")) and idgoal != "-1":
+        if idgoal == "0":
+            return Action.ORDER if params.get("ec_id") else Action.CART_UPDATE
+        return Action.GOAL
+    if "ma_id" in params:
+        return Drop(DropReason.MEDIA)
+    if "fa_vid" in params or "fa_id" in params:
+        return Drop(DropReason.FORM)
+    return None
+
+
+def _action(params: Mapping[str, str]) -> Action | Drop:
+    """What the request is, in Matomo's order: a heartbeat; a goal or ecommerce request (it
+    replaces any other action); media and form requests (not kept); an event, content, site
+    search, download, outlink; `ca=1` ("not a pageview") with none of these is not kept."""
+    get = params.get
+    if get("ping") == "1":
         return Action.PING
-    if params.get("e_c") or params.get("e_a"):
-        if not (params.get("e_c") and params.get("e_a")):
+    if (special := _goal_or_untracked(params)) is not None:
+        return special
+    if get("e_c") or get("e_a"):
+        if not (get("e_c") and get("e_a")):
             raise _Invalid("an event needs e_c and e_a")
         return Action.EVENT
-    if params.get("search"):
+    if get("c_n"):
+        return Action.CONTENT_INTERACTION if get("c_i") else Action.CONTENT_IMPRESSION
+    if get("search"):
         return Action.SEARCH
-    if params.get("download"):
+    if get("download"):
         return Action.DOWNLOAD
-    if params.get("link"):
+    if get("link"):
         return Action.OUTLINK
+    if get("ca") == "1":
+        return Drop(DropReason.CUSTOM_ACTION)
     return Action.PAGEVIEW
 
 
@@ -243,11 +296,95 @@ def parse_hit(
     *,
     api_token: str | None,
     retention_days: int,
-) -> Hit | Reject:
+) -> Hit | Drop | Reject:
     try:
         return _parse(params, ctx, find_site, api_token, retention_days)
     except _Invalid as exc:
         return exc.reject
+
+
+def _custom_time(
+    cdt: str, token: str | None, now: datetime, api_token: str | None, retention_days: int
+) -> datetime:
+    ts = parse_time(cdt, now)
+    if ts > now + _FUTURE_SLACK:
+        raise _Invalid("cdt is in the future")
+    if ts < now - _OLD_CDT and not token_valid(token, api_token):
+        raise _Invalid("cdt older than 24 hours needs a valid token_auth", 403)
+    if ts < guard(now, retention_days):  # it would be dropped before it is counted
+        raise _Invalid("cdt is older than the retention period less an hour")
+    return ts
+
+
+def _timing(raw: str | None, name: str) -> int | None:
+    """A page-performance timing in ms, as Matomo reads it: -1 is "not measured", a negative
+    one is refused, one too long for Matomo's column is ignored."""
+    if not raw:
+        return None
+    if not (raw.isascii() and _INTEGER.fullmatch(raw)):
+        raise _Invalid(f"{name} must be an integer")
+    value = int(raw)
+    if value == -1 or value > _MAX_TIMING:
+        return None
+    if value < 0:
+        raise _Invalid(f"{name} can't be negative")
+    return value
+
+
+def _performance(hit: Hit, get: Callable[[str], str | None]) -> None:
+    """pf_* of a pageview (matomo.js sends them with the first pageview of a page load)."""
+    hit.pf_net = _timing(get("pf_net"), "pf_net")
+    hit.pf_srv = _timing(get("pf_srv"), "pf_srv")
+    hit.pf_tfr = _timing(get("pf_tfr"), "pf_tfr")
+    hit.pf_dm1 = _timing(get("pf_dm1"), "pf_dm1")
+    hit.pf_dm2 = _timing(get("pf_dm2"), "pf_dm2")
+    hit.pf_onl = _timing(get("pf_onl"), "pf_onl")
+
+
+def _dimensions(site: Site, get: Callable[[str], str | None]) -> str | None:
+    """The declared dimensions sent, as JSON {"v<id>": value, "a<id>": value}; undeclared
+    dimensionN are ignored. Values trimmed and cut to 250 characters, as Matomo does."""
+    found: dict[str, str] = {}
+    for dimension in site.dimensions:
+        raw = get(dimension.param)
+        if raw and (value := raw.strip()[:MAX_DIMENSION_LENGTH]):
+            found[dimension.key] = value
+    return orjson.dumps(found).decode() if found else None
+
+
+def _ecommerce(hit: Hit, get: Callable[[str], str | None]) -> None:
+    """An order or cart update: its totals and items. `ec_id` (the shop's order number) is
+    only read to tell an order from a cart update, never kept (P3)."""
+    hit.ec_subtotal = _optional_number(get("ec_st"), "ec_st", -1e15, 1e15)
+    hit.ec_tax = _optional_number(get("ec_tx"), "ec_tx", -1e15, 1e15)
+    hit.ec_shipping = _optional_number(get("ec_sh"), "ec_sh", -1e15, 1e15)
+    hit.ec_discount = _optional_number(get("ec_dt"), "ec_dt", -1e15, 1e15)
+    if items := get("ec_items"):
+        try:
+            hit.ec_items = clean_items(items)
+        except BadItems as exc:
+            raise _Invalid(str(exc)) from None
+
+
+def _goals(hit: Hit, site: Site, params: Mapping[str, str]) -> None:
+    """The goals `hit` converted: the one `idgoal=N` names (it must exist, as in Matomo), or
+    those whose pattern the hit matches."""
+    if hit.action == Action.GOAL:
+        idgoal = params.get("idgoal", "")
+        goal = site.goal(int(idgoal)) if idgoal.isascii() and idgoal.isdigit() else None
+        if goal is None:
+            raise _Invalid(f"idgoal {idgoal[:12]} does not exist")
+        hit.goals = orjson.dumps([conversion(goal, hit.revenue, None)]).decode()
+    elif site.goals:
+        hit.goals = converted(site.goals, hit.action, _hit_field(hit), hit.revenue, hit.event_value)
+
+
+def _hit_field(hit: Hit) -> Callable[[str], str | None]:
+    def text_of(name: str) -> str | None:
+        value = getattr(hit, name)
+        return value if isinstance(value, str) else None
+
+    return text_of
 
 
 def _parse(
@@ -256,7 +393,7 @@ def _parse(
     find_site: Callable[[int], Site | None],
     api_token: str | None,
     retention_days: int,
-) -> Hit:
+) -> Hit | Drop:
     if params.get("rec") != "1":
         raise _Invalid("rec=1 is required")
     site_id = parse_site_id(params.get("idsite", ""))
@@ -265,7 +402,7 @@ def _parse(
     site = find_site(site_id)
     if site is None:
         raise _Invalid("unknown idsite")
-    _check_lengths(params)
+    params = _cut_lengths(params)
     get = params.get  # absent and empty parameters are the same: `get(name) or None`
     url = get("url")
     if not url:
@@ -275,26 +412,21 @@ def _parse(
 
     ts = ctx.now
     if cdt := get("cdt"):  # most hits have none: then all of this holds trivially
-        ts = parse_time(cdt, ctx.now)
-        if ts > ctx.now + _FUTURE_SLACK:
-            raise _Invalid("cdt is in the future")
-        authorised = token_valid(get("token_auth"), api_token)
-        if ts < ctx.now - _OLD_CDT and not authorised:
-            raise _Invalid("cdt older than 4 hours needs a valid token_auth", 403)
-        if ts < guard(ctx.now, retention_days):  # it would be dropped before it is counted
-            raise _Invalid("cdt is older than the retention period less an hour")
+        ts = _custom_time(cdt, get("token_auth"), ctx.now, api_token, retention_days)
 
     action = _action(params)
+    if isinstance(action, Drop):
+        return action
     target = None
     if (target_param := _TARGET_PARAMS.get(action)) and (target := get(target_param)):
         _url_host(target, target_param)
-    if referrer := get("urlref"):
-        _url_host(referrer, "urlref")
+    if (referrer := get("urlref")) and not _ABSOLUTE_URI.match(referrer):
+        raise _Invalid("urlref must be an absolute URI")
     res = get("res")
     pv_id = get("pv_id")
     search_count = get("search_count")
     event_value = get("e_v")
-    return Hit(
+    hit = Hit(
         site_id=site.site_id,
         ts=ts,
         session_id=ctx.session_id,
@@ -315,4 +447,28 @@ def _parse(
         resolution=res if res and _RES.match(res) else None,
         pv_id=pv_id if pv_id and _PV_ID.match(pv_id) else None,
         ip_prefix=ctx.ip_prefix,
+        revenue=_optional_number(get("revenue"), "revenue", -1e15, 1e15),
     )
+    _details(hit, action, site, params)
+    return hit
+
+
+def _details(hit: Hit, action: Action, site: Site, params: Mapping[str, str]) -> None:
+    """What only some hits carry: timings, ecommerce, content, dimensions, goals."""
+    get = params.get
+    if action is Action.PAGEVIEW:
+        for name in _PERFORMANCE:  # most pageviews carry none: one probe each, no parsing
+            if name in params:
+                _performance(hit, get)
+                break
+    elif action is Action.ORDER or action is Action.CART_UPDATE:
+        _ecommerce(hit, get)
+    elif action is Action.CONTENT_IMPRESSION or action is Action.CONTENT_INTERACTION:
+        hit.content_name = get("c_n") or None
+        hit.content_piece = get("c_p") or None
+        hit.content_target = get("c_t") or None
+        hit.content_interaction = get("c_i") or None
+    if site.dimensions:
+        hit.dimensions = _dimensions(site, get)
+    if site.goals or action is Action.GOAL:
+        _goals(hit, site, params)

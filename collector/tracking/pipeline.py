@@ -1,6 +1,6 @@
 """The hit path after the handler has truncated the IP and passed the consent gate:
 
-    parse + validate  ->  enrich (user agent, referrer, campaign; bots dropped)
+    parse + validate (goals matched)  ->  enrich (user agent, referrer, campaign; bots dropped)
 
 Pure functions: each returns the `Hit`, a `Drop` (answered as usual, counted, not kept) or
 a `Reject` (bad input, answered 4xx). The handler runs them in this order for every request
@@ -40,7 +40,7 @@ def process_hit(
     retention_days: int,
 ) -> Hit | Drop | Reject:
     hit = parse_hit(params, ctx, find_site, api_token=api_token, retention_days=retention_days)
-    if isinstance(hit, Reject):
+    if not isinstance(hit, Hit):  # Reject, or a Drop: media, forms, ca=1 of no known kind
         return hit
     site = find_site(hit.site_id)
     assert site is not None  # parse_hit found it a moment ago

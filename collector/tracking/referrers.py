@@ -7,6 +7,10 @@ longer tables (matomo-org/searchengine-and-social-list) are the model; names fol
 A key is either a host, which also matches its subdomains ("facebook.com" matches
 "m.facebook.com"), or a brand with a wildcard top-level domain ("google.*" matches
 "google.de" and "google.co.uk", but not "mail.google.com", which is not a search).
+
+Android apps send `android-app://PACKAGE/` as referrer; as in Matomo its host is the package
+name, looked up here like any host: the Google app is a search engine, Telegram a social
+network, and any other app (Gmail: `com.google.android.gm`) a website named by its package.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ SEARCH_ENGINES: Mapping[str, str] = {
     "suche.gmx.net": "GMX",
     "suche.gmx.de": "GMX",
     "suche.gmx.at": "GMX",
+    "com.google.android.googlequicksearchbox": "Google",  # the Google app (android-app://)
 }
 
 SOCIAL_NETWORKS: Mapping[str, str] = {
@@ -56,6 +61,7 @@ SOCIAL_NETWORKS: Mapping[str, str] = {
     "tiktok.com": "TikTok",
     "whatsapp.com": "WhatsApp",
     "wa.me": "WhatsApp",
+    "org.telegram.messenger": "Telegram",  # android-app://
     # Mastodon is federated; a few large instances, and the German federal one that
     # public bodies use. Others are counted as websites under their own host.
     "mastodon.social": "Mastodon",

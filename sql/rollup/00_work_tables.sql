@@ -40,7 +40,25 @@ CREATE TEMP TABLE IF NOT EXISTS r_hits (
     event_value      double precision,
     browser          text NOT NULL,
     os               text NOT NULL,
-    device           text NOT NULL
+    device           text NOT NULL,
+    -- issue #16 (appended): goals converted, ecommerce, content, page timings, dimensions
+    goals            jsonb,
+    revenue          double precision,
+    ec_subtotal      double precision,
+    ec_tax           double precision,
+    ec_shipping      double precision,
+    ec_discount      double precision,
+    ec_items         jsonb,
+    content_name     text,
+    content_piece    text NOT NULL,
+    content_target   text NOT NULL,     -- without query string and fragment
+    pf_net           integer,
+    pf_srv           integer,
+    pf_tfr           integer,
+    pf_dm1           integer,
+    pf_dm2           integer,
+    pf_onl           integer,
+    dimensions       jsonb
 ) ON COMMIT DELETE ROWS;
 
 -- The hits of every visit, twice: as the aggregates hold them (sign -1, to subtract) and as
@@ -68,13 +86,33 @@ CREATE TEMP TABLE IF NOT EXISTS r_vhits (
     event_category text,
     event_action   text,
     event_name     text NOT NULL,
-    event_value    double precision
+    event_value    double precision,
+    -- issue #16 (appended): goals converted, ecommerce, content, page timings, dimensions
+    goals            jsonb,
+    revenue          double precision,
+    ec_subtotal      double precision,
+    ec_tax           double precision,
+    ec_shipping      double precision,
+    ec_discount      double precision,
+    ec_items         jsonb,
+    content_name     text,
+    content_piece    text NOT NULL,
+    content_target   text NOT NULL,
+    pf_net           integer,
+    pf_srv           integer,
+    pf_tfr           integer,
+    pf_dm1           integer,
+    pf_dm2           integer,
+    pf_onl           integer,
+    dimensions       jsonb
 ) ON COMMIT DELETE ROWS;
 
 -- One row per visit (and sign): its measures over its hits of the day it started.
 CREATE TEMP TABLE IF NOT EXISTS r_visits (
     sign             smallint NOT NULL,
     site_id          integer NOT NULL,
+    session_id       uuid NOT NULL,
+    segment          bigint NOT NULL,
     day              date NOT NULL,
     hour             timestamptz NOT NULL,
     actions          bigint NOT NULL,
@@ -92,4 +130,21 @@ CREATE TEMP TABLE IF NOT EXISTS r_visits (
     browser          text NOT NULL,
     os               text NOT NULL,
     device           text NOT NULL
+) ON COMMIT DELETE ROWS;
+
+-- Orders of every visit (and sign), an order that repeats an earlier one of its visit (same
+-- totals and items: a reloaded thank-you page) left out: 46_orders.sql. ec_id, which would
+-- tell them apart, is never stored (P3).
+CREATE TEMP TABLE IF NOT EXISTS r_orders (
+    sign        smallint NOT NULL,
+    site_id     integer NOT NULL,
+    session_id  uuid NOT NULL,
+    segment     bigint NOT NULL,
+    day         date NOT NULL,
+    revenue     numeric NOT NULL,
+    subtotal    numeric NOT NULL,
+    tax         numeric NOT NULL,
+    shipping    numeric NOT NULL,
+    discount    numeric NOT NULL,
+    ec_items    jsonb
 ) ON COMMIT DELETE ROWS;

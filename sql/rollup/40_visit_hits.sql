@@ -13,12 +13,16 @@
 WITH sets AS (
     SELECT -1::smallint AS sign, site_id, session_id, ts, tie, action, new_visit,
            continues_visit, page, title, target, search_keyword, search_count, event_category,
-           event_action, event_name, event_value
+           event_action, event_name, event_value, goals, revenue, ec_subtotal, ec_tax,
+           ec_shipping, ec_discount, ec_items, content_name, content_piece, content_target,
+           pf_net, pf_srv, pf_tfr, pf_dm1, pf_dm2, pf_onl, dimensions
     FROM r_hits WHERE old
     UNION ALL
     SELECT 1::smallint, site_id, session_id, ts, tie, action, new_visit, continues_visit, page,
            title, target, search_keyword, search_count, event_category, event_action,
-           event_name, event_value
+           event_name, event_value, goals, revenue, ec_subtotal, ec_tax, ec_shipping,
+           ec_discount, ec_items, content_name, content_piece, content_target, pf_net, pf_srv,
+           pf_tfr, pf_dm1, pf_dm2, pf_onl, dimensions
     FROM r_hits WHERE :new_set
 ), marked AS (
     SELECT s.*, s.action = 'ping' AS ping,
@@ -57,7 +61,10 @@ SELECT v.sign, v.site_id, v.session_id, v.segment, v.tie,
        v.ts, (v.ts AT TIME ZONE z.timezone)::date, date_trunc('hour', v.ts, z.timezone),
        (v.started_at AT TIME ZONE z.timezone)::date,
        v.action, v.page, v.title, v.target, v.search_keyword, v.search_count,
-       v.event_category, v.event_action, v.event_name, v.event_value
+       v.event_category, v.event_action, v.event_name, v.event_value,
+       v.goals, v.revenue, v.ec_subtotal, v.ec_tax, v.ec_shipping, v.ec_discount, v.ec_items,
+       v.content_name, v.content_piece, v.content_target,
+       v.pf_net, v.pf_srv, v.pf_tfr, v.pf_dm1, v.pf_dm2, v.pf_onl, v.dimensions
 FROM visit_hits v
 JOIN zones z ON z.site_id = v.site_id AND v.started_at >= z.since AND v.started_at < z.until
 WHERE v.actions_total - v.segment_base > 0;

@@ -1,5 +1,6 @@
 -- Site totals per local hour: a visit in the hour it started (with its bounce and duration),
--- pageviews and actions in their own hour. Never folded: totals single no one out.
+-- pageviews and actions in their own hour. A bounce is a visit with at most one action, as
+-- Matomo counts it (a visit made only of, say, a goal request has none). Never folded: totals single no one out.
 -- Every aggregate step has this shape: the change (what the visits add now, minus what they
 -- added before) per key, then one MERGE that adds it, and deletes a row that comes to zero,
 -- so an erased or re-cut visit leaves no row behind, not even its label.
@@ -9,10 +10,10 @@ USING (
            sum(pageviews) AS pageviews, sum(bounces) AS bounces, sum(seconds) AS seconds
     FROM (
         SELECT site_id, day, hour, sign AS visits, 0 AS actions, 0 AS pageviews,
-               sign * (actions = 1)::int AS bounces, sign * seconds AS seconds
+               sign * (actions <= 1)::int AS bounces, sign * seconds AS seconds
         FROM r_visits
         UNION ALL
-        SELECT site_id, day, hour, 0, sign * (action <> 'ping')::int,
+        SELECT site_id, day, hour, 0, sign * is_action(action)::int,
                sign * (action = 'pageview')::int, 0, 0
         FROM r_vhits
     ) c

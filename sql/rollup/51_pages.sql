@@ -10,7 +10,7 @@ USING (
         FROM r_vhits WHERE action = 'pageview'
         GROUP BY sign, site_id, session_id, segment, day, page
         UNION ALL
-        SELECT site_id, day, entry_page, 0, 0, sign, sign * (actions = 1)::int, 0
+        SELECT site_id, day, entry_page, 0, 0, sign, sign * (actions <= 1)::int, 0
         FROM r_visits WHERE entry_page IS NOT NULL
         UNION ALL
         SELECT site_id, day, exit_page, 0, 0, 0, 0, sign

@@ -2,12 +2,12 @@
 MERGE INTO agg_referrers a
 USING (
     SELECT site_id, day, ref_type, ref_name, sum(sign) AS visits, sum(sign * actions) AS actions,
-           sum(sign * pageviews) AS pageviews, sum(sign * (actions = 1)::int) AS bounces,
+           sum(sign * pageviews) AS pageviews, sum(sign * (actions <= 1)::int) AS bounces,
            sum(sign * seconds) AS seconds
     FROM r_visits
     GROUP BY site_id, day, ref_type, ref_name
     HAVING sum(sign) <> 0 OR sum(sign * actions) <> 0 OR sum(sign * pageviews) <> 0
-        OR sum(sign * (actions = 1)::int) <> 0 OR sum(sign * seconds) <> 0
+        OR sum(sign * (actions <= 1)::int) <> 0 OR sum(sign * seconds) <> 0
 ) d
 ON a.site_id = d.site_id AND a.day = d.day AND a.ref_type = d.ref_type
    AND a.ref_name = d.ref_name

@@ -4,14 +4,14 @@ USING (
     SELECT site_id, day, campaign_name AS name, campaign_source AS source,
            campaign_medium AS medium, campaign_keyword AS keyword, campaign_content AS content,
            sum(sign) AS visits, sum(sign * actions) AS actions,
-           sum(sign * pageviews) AS pageviews, sum(sign * (actions = 1)::int) AS bounces,
+           sum(sign * pageviews) AS pageviews, sum(sign * (actions <= 1)::int) AS bounces,
            sum(sign * seconds) AS seconds
     FROM r_visits
     WHERE campaign_name IS NOT NULL
     GROUP BY site_id, day, campaign_name, campaign_source, campaign_medium, campaign_keyword,
              campaign_content
     HAVING sum(sign) <> 0 OR sum(sign * actions) <> 0 OR sum(sign * pageviews) <> 0
-        OR sum(sign * (actions = 1)::int) <> 0 OR sum(sign * seconds) <> 0
+        OR sum(sign * (actions <= 1)::int) <> 0 OR sum(sign * seconds) <> 0
 ) d
 ON a.site_id = d.site_id AND a.day = d.day AND a.name = d.name AND a.source = d.source
    AND a.medium = d.medium AND a.keyword = d.keyword AND a.content = d.content

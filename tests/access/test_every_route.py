@@ -8,11 +8,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode
 
+import orjson
 import pytest
 from aiohttp import web
 
 from collector.access import routes, shares
 from collector.access.sessions import COOKIE
+from collector.goals import GoalSpec, add_dimension, add_goal
 from tests.access.conftest import PASSWORD, People
 from tests.support import dashboard_cookie, request
 
@@ -94,6 +96,55 @@ async def share_delete(people: People, role: str, site: int) -> Answer:
     return status, body
 
 
+async def goals_list(people: People, role: str, site: int) -> Answer:
+    return await _get(people, f"/api/goals?site={site}", headers=bearer(people, role))
+
+
+async def dimensions_list(people: People, role: str, site: int) -> Answer:
+    return await _get(people, f"/api/dimensions?site={site}", headers=bearer(people, role))
+
+
+async def _post(people: People, role: str, path: str, doc: dict[str, object]) -> Answer:
+    status, _, body = await request(
+        "POST", people.base + path, headers=bearer(people, role), data=orjson.dumps(doc)
+    )
+    return status, body
+
+
+async def goal_create(people: People, role: str, site: int) -> Answer:
+    return await _post(people, role, "/api/goals", {"site": site, "name": "G", "match": "manually"})
+
+
+async def dimension_create(people: People, role: str, site: int) -> Answer:
+    return await _post(
+        people, role, "/api/dimensions", {"site": site, "name": "D", "scope": "visit"}
+    )
+
+
+async def _delete_of(people: People, role: str, site: int, kind: str) -> Answer:
+    """Delete a goal or dimension of `site` through its id; for a site that does not exist,
+    one that does not exist either (the path names no site)."""
+    item_id = 987_654_321
+    if site in (people.site_a, people.site_b):
+        async with people.server.pool.acquire() as conn:
+            if kind == "goals":
+                item_id = await add_goal(conn, site, GoalSpec(name="G", match="manually"))
+            else:
+                item_id = await add_dimension(conn, site, "D", "action")
+    status, _, body = await request(
+        "DELETE", f"{people.base}/api/{kind}/{item_id}", headers=bearer(people, role)
+    )
+    return status, body
+
+
+async def goal_remove(people: People, role: str, site: int) -> Answer:
+    return await _delete_of(people, role, site, "goals")
+
+
+async def dimension_remove(people: People, role: str, site: int) -> Answer:
+    return await _delete_of(people, role, site, "dimensions")
+
+
 async def share_view(people: People, role: str, site: int) -> Answer:
     """A link of site A asked for another site: the page stays site A's."""
     async with people.server.pool.acquire() as conn:
@@ -112,6 +163,12 @@ PROBES: dict[tuple[str, str], tuple[Probe, str]] = {
     ("POST", "/api/sites/{site}/shares"): (share_create, "admin"),
     ("DELETE", "/api/sites/{site}/shares/{share_id}"): (share_delete, "admin"),
     ("GET", "/share/{token}"): (share_view, "viewer"),
+    ("GET", "/api/goals"): (goals_list, "viewer"),
+    ("POST", "/api/goals"): (goal_create, "admin"),
+    ("DELETE", "/api/goals/{id}"): (goal_remove, "admin"),
+    ("GET", "/api/dimensions"): (dimensions_list, "viewer"),
+    ("POST", "/api/dimensions"): (dimension_create, "admin"),
+    ("DELETE", "/api/dimensions/{id}"): (dimension_remove, "admin"),
 }
 
 

@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from collector.access import users
+from collector.reports.runner import run_report
 from tests.reports.conftest import Seeded
 from tests.support import request, running_app, settings_for
 
@@ -260,12 +261,17 @@ async def test_a_users_token_sees_only_their_sites(seeded: Seeded) -> None:
     assert mine["nb_visits"] == 5
 
 
-async def test_version_live_counters_and_goals_without_the_goals_report(seeded: Seeded) -> None:
+async def test_version_live_counters_and_goals(seeded: Seeded) -> None:
     assert await call(seeded, "API.getMatomoVersion") == {"value": "5.0.0"}
     [counters] = await call(seeded, "Live.getCounters", lastMinutes=30)
     assert counters == {"visits": 0, "actions": 0}  # the seeded hits are days old
     goals = await call(seeded, "Goals.get", **period(seeded))
-    assert goals["result"] == "error" and "Goals is not enabled" in goals["message"]
+    async with seeded.server.pool.acquire() as conn:
+        rows = await run_report(conn, "goals", seeded.site, seeded.d1, seeded.d2)
+    assert goals["nb_conversions"] == sum(r["conversions"] for r in rows) > 0
+    assert goals["nb_visits_converted"] == sum(r["visits_converted"] for r in rows)
+    one = await call(seeded, "Goals.get", idGoal=str(rows[0]["goal_id"]), **period(seeded))
+    assert one["nb_conversions"] == rows[0]["conversions"]
 
 
 async def test_bulk_requests_answer_each_in_order(seeded: Seeded) -> None:

@@ -7,6 +7,8 @@ from urllib.parse import urljoin
 import orjson
 
 from collector.appkeys import WRITER
+from collector.goals import GoalSpec
+from tests.matomo_requests import MatomoJs, add_goals, report
 from tests.privacy.conftest import Jar, send, site_origin
 from tests.support import CONSENT, Running, dump_database
 
@@ -181,3 +183,47 @@ async def test_a_link_cannot_make_the_page_claim_a_live_session_was_erased(
     ).body.decode()
     assert "Erased" not in page
     assert 'action="privacy/me/erase"' in page  # the session is there: it can be erased
+
+
+async def test_goals_orders_content_and_timings_are_exported_and_erased_with_their_counts(
+    server: Running,
+) -> None:
+    [signup] = await add_goals(server, GoalSpec("Signup", "manually"))
+    mine = MatomoJs(server, "/shop")
+    await mine.get(mine.pageview("Shop", (5, 40, 3, 90, 120, 8)))
+    await mine.get(mine.goal(signup, 9))
+    await mine.post(mine.ecommerce("ORDER-5", 20, [["SKU-9", "Mug", "Home", 10, 2]]))
+    await mine.bulk(mine.content_impression("Banner", "mug.png"))
+    other = MatomoJs(server, "/shop")
+    await other.get(other.goal(signup))
+    [goal] = await report(server, "goals")
+    assert goal["conversions"] == 2
+
+    session = mine.jar["collector_session"]
+    doc = orjson.loads(
+        (
+            await send("GET", server.base + "/privacy/me", cookies={"collector_session": session})
+        ).body
+    )
+    by_action = {h["action"]: h for h in doc["hits"]}
+    assert set(by_action) == {"pageview", "goal", "order", "content_impression"}
+    assert by_action["goal"]["goals"] == [[signup, 9.0, True]]
+    assert by_action["order"]["ec_items"] == [["SKU-9", "Mug", "Home", 10, 2]]
+    assert by_action["order"]["revenue"] == 20.0 and "ORDER-5" not in str(doc)
+    assert by_action["content_impression"]["content_name"] == "Banner"
+    assert (by_action["pageview"]["pf_srv"], by_action["pageview"]["pf_onl"]) == (40, 8)
+
+    answer = await send(
+        "DELETE",
+        server.base + "/privacy/me",
+        cookies={"collector_session": session},
+        headers={"Origin": site_origin(server)},
+    )
+    assert orjson.loads(answer.body)["erased"]["hits"] == 4
+    [goal] = await report(server, "goals")
+    assert goal["conversions"] == 1  # the other visit's
+    [shop] = await report(server, "ecommerce")
+    assert (shop["orders"], shop["revenue"]) == (0, 0.0)
+    assert await report(server, "products") == []
+    assert await report(server, "contents") == []
+    assert await report(server, "page-performance") == []

@@ -115,5 +115,7 @@ async def test_receipts_are_bounded_per_ip_prefix_and_in_all_but_an_opt_out_stil
     body = orjson.loads(withdrawal.body)
     assert (withdrawal.status, body["consent"], body["receipt_id"]) == (200, False, None)
     assert "no receipt" in body["note"]
-    assert jar.values == {"collector_optout": "unrecorded"}  # consent cleared, veto set
+    # consent cleared, vetoes set (ours, and Matomo's forgetConsentGiven's)
+    assert jar.values.keys() == {"collector_optout", "mtm_consent_removed"}
+    assert jar.values["collector_optout"] == "unrecorded"
     assert hits == []

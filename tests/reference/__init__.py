@@ -29,8 +29,9 @@ async def reference_report(
     conn: asyncpg.Connection, name: str, site_id: int, first: date, last: date, limit: int = 1000
 ) -> list[dict[str, Any]]:
     sql = (HERE / f"{name}.sql").read_text()
-    args: list[Any] = [site_id, first, last, limit]
-    rows = await conn.fetch(sql, *args[: 4 if "$4" in sql else 3])
+    args: list[Any] = [site_id, first, last, limit, None]
+    used = 5 if "$5" in sql else 4 if "$4" in sql else 3
+    rows = await conn.fetch(sql, *args[:used])
     return [{k: _plain(v) for k, v in row.items()} for row in rows]
 
 

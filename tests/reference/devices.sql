@@ -21,13 +21,13 @@ WITH hits AS (
            (array_agg(page ORDER BY ts, page) FILTER (WHERE action = 'pageview'))[1] AS entry_page,
            (array_agg(page ORDER BY ts DESC, page DESC) FILTER (WHERE action = 'pageview'))[1]
                AS exit_page,
-           count(*) FILTER (WHERE action <> 'ping') AS actions
+           count(*) FILTER (WHERE is_action(action)) AS actions
     FROM period
     GROUP BY session_id, visit_no, day
     HAVING bool_or(visit_start)
 )
 SELECT coalesce(device, '(unknown)') AS device, count(*)::bigint AS visits,
        sum(actions)::bigint AS actions,
-       round(100.0 * count(*) FILTER (WHERE actions = 1) / count(*), 1) AS bounce_rate
+       round(100.0 * count(*) FILTER (WHERE actions <= 1) / count(*), 1) AS bounce_rate
 FROM visits GROUP BY 1
 ORDER BY visits DESC, coalesce(device, '(unknown)') COLLATE "C" LIMIT $4;

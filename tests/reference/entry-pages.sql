@@ -21,13 +21,13 @@ WITH hits AS (
            (array_agg(page ORDER BY ts, page) FILTER (WHERE action = 'pageview'))[1] AS entry_page,
            (array_agg(page ORDER BY ts DESC, page DESC) FILTER (WHERE action = 'pageview'))[1]
                AS exit_page,
-           count(*) FILTER (WHERE action <> 'ping') AS actions
+           count(*) FILTER (WHERE is_action(action)) AS actions
     FROM period
     GROUP BY session_id, visit_no, day
     HAVING bool_or(visit_start)
 )
 , entered AS (
-    SELECT entry_page AS page, count(*) AS entrances, count(*) FILTER (WHERE actions = 1) AS bounces
+    SELECT entry_page AS page, count(*) AS entrances, count(*) FILTER (WHERE actions <= 1) AS bounces
     FROM visits WHERE entry_page IS NOT NULL GROUP BY 1
 ), viewed AS (
     SELECT page, count(*) AS pageviews FROM period WHERE action = 'pageview' GROUP BY 1

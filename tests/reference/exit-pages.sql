@@ -21,7 +21,7 @@ WITH hits AS (
            (array_agg(page ORDER BY ts, page) FILTER (WHERE action = 'pageview'))[1] AS entry_page,
            (array_agg(page ORDER BY ts DESC, page DESC) FILTER (WHERE action = 'pageview'))[1]
                AS exit_page,
-           count(*) FILTER (WHERE action <> 'ping') AS actions
+           count(*) FILTER (WHERE is_action(action)) AS actions
     FROM period
     GROUP BY session_id, visit_no, day
     HAVING bool_or(visit_start)

@@ -6,19 +6,19 @@ WITH hits AS (
 ), period AS (
     SELECT * FROM hits WHERE day BETWEEN $2::date AND $3::date
 ), visits AS (
-    SELECT day, count(*) FILTER (WHERE action <> 'ping') AS actions,
+    SELECT day, count(*) FILTER (WHERE is_action(action)) AS actions,
            extract(epoch FROM max(ts) - min(ts))::bigint AS seconds
     FROM period
     GROUP BY session_id, visit_no, day
     HAVING bool_or(visit_start)
 ), totals AS (
-    SELECT count(*) AS visits, count(*) FILTER (WHERE actions = 1) AS bounces,
+    SELECT count(*) AS visits, count(*) FILTER (WHERE actions <= 1) AS bounces,
            sum(seconds) AS seconds FROM visits
 ), hit_totals AS (
     SELECT count(*) FILTER (WHERE action = 'pageview') AS pageviews,
            count(DISTINCT (session_id, visit_no, day, url_path(url)))
                FILTER (WHERE action = 'pageview') AS unique_pageviews,
-           count(*) FILTER (WHERE action <> 'ping') AS actions
+           count(*) FILTER (WHERE is_action(action)) AS actions
     FROM period
 )
 SELECT t.visits::bigint AS visits, h.pageviews::bigint AS pageviews,

@@ -10,7 +10,7 @@
 -- continues_visit continues a visit counted before migration 007. `tz`: the zone the site had
 -- when the visit started, in which its hits' days and hours are cut.
 CREATE OR REPLACE FUNCTION pg_temp.visit_hits(p_site integer)
-RETURNS TABLE (hit hits, visit_start boolean, visit_no bigint, tz text)  -- visit_no: one per visit
+RETURNS TABLE (hit hits, visit_start boolean, visit_no bigint, tz text, tie tid)  -- visit_no: one per visit
 LANGUAGE sql STABLE AS $$
     WITH marked AS (
         SELECT h AS hit, h.session_id, h.ts, h.ctid AS tie, h.action = 'ping' AS ping,
@@ -37,7 +37,7 @@ LANGUAGE sql STABLE AS $$
                    OVER (PARTITION BY session_id, segment) AS started_at
         FROM counted
     )
-    SELECT n.hit, n.visit_start, n.segment, z.timezone
+    SELECT n.hit, n.visit_start, n.segment, z.timezone, n.tie
     FROM started n
     JOIN site_zones z ON z.site_id = p_site AND n.started_at >= z.since AND n.started_at < z.until
     WHERE n.actions_so_far > 0

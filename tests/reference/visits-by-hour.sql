@@ -7,7 +7,7 @@ WITH zone AS (
 ), per_hour AS (
     SELECT hour, count(*) FILTER (WHERE visit_start) AS visits,
            count(*) FILTER (WHERE action = 'pageview') AS pageviews,
-           count(*) FILTER (WHERE action <> 'ping') AS actions
+           count(*) FILTER (WHERE is_action(action)) AS actions
     FROM hits GROUP BY 1
 )
 SELECT local_iso(h.hour, z.timezone) AS hour, coalesce(p.visits, 0)::bigint AS visits,

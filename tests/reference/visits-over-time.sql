@@ -5,7 +5,7 @@ WITH hits AS (
 ), per_day AS (
     SELECT day, count(*) FILTER (WHERE visit_start) AS visits,
            count(*) FILTER (WHERE action = 'pageview') AS pageviews,
-           count(*) FILTER (WHERE action <> 'ping') AS actions
+           count(*) FILTER (WHERE is_action(action)) AS actions
     FROM hits GROUP BY 1
 )
 SELECT d.day::date AS day, coalesce(p.visits, 0)::bigint AS visits,

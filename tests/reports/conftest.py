@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from collector.appkeys import SITES
+from collector.goals import GoalSpec, add_dimension, add_goal
 from tests.support import CONSENT, Running, running_app, settings_for
 
 FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -69,7 +71,19 @@ class Browser:
 
 
 async def seed(server: Running, d1: date) -> None:
-    """The fixed hit set. Times are UTC; `at(day, "HH:MM:SS")`."""
+    """The fixed hit set, and the site's goals and custom dimension it converts and sets.
+    Times are UTC; `at(day, "HH:MM:SS")`."""
+    async with server.pool.acquire() as conn:
+        server.goals = [  # type: ignore[attr-defined]
+            await add_goal(
+                conn, server.site_id, GoalSpec("Contact", "url", "contains", "/contact")
+            ),
+            await add_goal(conn, server.site_id, GoalSpec("Newsletter", "manually")),
+        ]
+        server.dimensions = [  # type: ignore[attr-defined]
+            await add_dimension(conn, server.site_id, "Member", "visit")
+        ]
+    await server.app[SITES].load()
     d2, d3 = d1 + timedelta(days=1), d1 + timedelta(days=2)
     site = f"https://{server.domain}"
 
@@ -77,8 +91,18 @@ async def seed(server: Running, d1: date) -> None:
         return datetime.combine(day, time.fromisoformat(hms), UTC)
 
     # Visit A: from Google; 2 pageviews, a download, then heartbeats to 10:10 (600 s).
+    # Its first pageview carries page timings and the visit's custom dimension.
     a = Browser(server, FIREFOX_LINUX)
-    await a.hit(at(d1, "10:00:00"), "/", action_name="Home", urlref="https://www.google.com/")
+    await a.hit(
+        at(d1, "10:00:00"),
+        "/",
+        action_name="Home",
+        urlref="https://www.google.com/",
+        pf_net=20,
+        pf_srv=180,
+        pf_onl=40,
+        **{f"dimension{server.dimensions[0]}": "member"},
+    )
     await a.hit(at(d1, "10:02:00"), "/about?x=secret#frag", action_name="About", lang="de")
     await a.hit(
         at(d1, "10:03:00"), "/about", download=f"{site}/files/plan.pdf?token=s3cret", lang="de"
@@ -94,6 +118,14 @@ async def seed(server: Running, d1: date) -> None:
         at(d1, "12:01:00"), "/search?q=opening+hours", search="Opening Hours", search_count=3
     )
     await b.hit(at(d1, "12:02:00"), "/", e_c="Video", e_a="play", e_n="intro", e_v="1.5")
+    # Between its actions (so no count or duration changes): content, a goal, an order.
+    banner = {"c_n": "Banner", "c_p": "offer.png", "c_t": "https://partner.example/?id=7"}
+    await b.hit(at(d1, "12:03:00"), "/", ca=1, **banner)
+    await b.hit(at(d1, "12:03:10"), "/", ca=1, c_i="click", **banner)
+    await b.hit(at(d1, "12:03:20"), "/", idgoal=server.goals[1], revenue=5)
+    items = '[["SKU-1", "Guide", "Books", 12.5, 2]]'
+    await b.hit(at(d1, "12:03:30"), "/", idgoal=0, revenue=25, ec_items=items)
+    await b.hit(at(d1, "12:03:40"), "/", idgoal=0, ec_id="A-17", revenue=25, ec_items=items)
     await b.hit(at(d1, "12:05:00"), "/", link="https://partner.example/offer?id=7")
 
     # Visit C: direct, one pageview: a bounce of 0 s. Its session's ping 40 minutes later

@@ -14,14 +14,24 @@ from tests.reports.conftest import Seeded
 REPORTS = [
     "browsers",
     "campaigns",
+    "contents",
     "devices",
+    "dimensions",
     "downloads",
+    "ecommerce",
     "entry-pages",
     "events",
     "exit-pages",
+    "goal-campaigns",
+    "goal-channels",
+    "goal-entry-pages",
+    "goals",
+    "goals-over-time",
     "os",
     "outlinks",
+    "page-performance",
     "pages",
+    "products",
     "referrers",
     "search-engines",
     "site-search",
@@ -219,3 +229,43 @@ async def test_a_report_of_another_site_sees_none_of_these_hits(seeded: Seeded) 
 async def test_every_report_runs_on_the_longest_period_allowed(seeded: Seeded, name: str) -> None:
     first = seeded.d3 - timedelta(days=MAX_DAYS - 1)
     assert await report(seeded, name, first, seeded.d3) != []
+
+
+async def test_goal_ecommerce_content_timing_and_dimension_reports_have_the_known_numbers(
+    seeded: Seeded,
+) -> None:
+    contact, newsletter = seeded.server.goals
+    goals = {r["goal_id"]: r for r in await report(seeded, "goals")}
+    # Contact: visits C and E viewed /contact; Newsletter: idgoal in visit B, revenue sent.
+    assert (goals[contact]["conversions"], goals[contact]["conversion_rate"]) == (2, 40.0)
+    assert (goals[newsletter]["conversions"], goals[newsletter]["revenue"]) == (1, 5.0)
+    channels = {
+        (r["goal"], r["channel"], r["source"]) for r in await report(seeded, "goal-channels")
+    }
+    assert channels == {
+        ("Contact", "direct", None),
+        ("Contact", "social", "Facebook"),
+        ("Newsletter", "campaign", "spring"),
+    }
+    [shop] = await report(seeded, "ecommerce")
+    assert (shop["orders"], shop["revenue"], shop["items"], shop["cart_updates"]) == (1, 25.0, 2, 1)
+    assert shop["abandoned_carts"] == 0  # the cart was ordered
+    [product] = await report(seeded, "products")
+    assert (product["sku"], product["quantity"], product["revenue"]) == ("SKU-1", 2, 25.0)
+    [banner] = await report(seeded, "contents")
+    assert (banner["target"], banner["impressions"], banner["interactions"]) == (
+        "https://partner.example/",
+        1,
+        1,
+    )
+    [home] = await report(seeded, "page-performance")
+    # one timing per phase: the 75th percentile is read 3/4 into its bucket ([10, 25), [150, 200))
+    assert (home["page"], home["avg_network"], home["p75_network"]) == ("/", 20, 21)
+    assert (home["avg_server"], home["p75_server"], home["avg_transfer"]) == (180, 188, None)
+    [member] = await report(seeded, "dimensions")
+    assert (member["dimension"], member["value"], member["visits"], member["actions"]) == (
+        "Member",
+        "member",
+        1,
+        3,
+    )

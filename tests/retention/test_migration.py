@@ -71,7 +71,10 @@ async def _old_data(conn: asyncpg.Connection) -> None:
         Hit(1, utc(D1, 10, 5), s2, False, "pageview", "https://old.example/a"),
         Hit(1, utc(D2, 9), s2, False, "pageview", "https://old.example/", ref_type="direct"),
     ]
-    await conn.copy_records_to_table("hits", records=[h.record() for h in hits], columns=COLUMNS)
+    # the columns hits had then: Hit fields appended since are not in the old schema
+    old = COLUMNS[: COLUMNS.index("ip_prefix") + 1]
+    records = [h.record()[: len(old)] for h in hits]
+    await conn.copy_records_to_table("hits", records=records, columns=old)
     await conn.execute(
         "UPDATE hits SET continues_visit = true WHERE session_id = $1 AND ts = $2",
         s1,

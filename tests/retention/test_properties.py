@@ -5,8 +5,11 @@ Traffic: sessions on several sites in several zones, starting near the instants 
 things (hour boundaries, local midnights, the nights clocks change), with gaps around the
 30-minute rule, heartbeats, new_visit=1, hits of one instant (a bulk request's), and hits that
 arrive late (back-dated, or replayed after an outage) so that the roll-up must subtract what
-it added for a visit and add it again. After every run no aggregate may be negative; after the
-last, every report over random periods equals the reference.
+it added for a visit and add it again. Hits also convert goals (once per visit, or every
+time), carry orders (some repeated, as a reloaded thank-you page sends them) and cart updates,
+content impressions and interactions, page timings and custom dimensions of both scopes.
+After every run no aggregate may be negative; after the last, every report over random
+periods equals the reference.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from collector.goals import GoalSpec, add_dimension, add_goal
 from collector.reports.runner import report_names, run_report
 from collector.retention.purge import AGGREGATE_TABLES
 from collector.retention.rollup import roll_up
@@ -44,7 +49,30 @@ WINDOWS = (
 )
 PAGES = ("/", "/a", "/b", "/news/1")
 TITLES = ("Home", "A", None, "Long title")
-ACTIONS = ("pageview", "pageview", "pageview", "ping", "event", "download", "outlink", "search")
+ACTIONS = (
+    "pageview",
+    "pageview",
+    "pageview",
+    "ping",
+    "event",
+    "download",
+    "outlink",
+    "search",
+    "goal",
+    "order",
+    "cart_update",
+    "content_impression",
+    "content_interaction",
+)
+# Goals 0 (once per visit) and 1 (every time) of each site, dimensions 0 (visit) and 1 (action):
+# hits name them by index, replaced by the real ids once the site has them (_check).
+ORDERS = (
+    (25.5, '[["SKU1", "Book", "Books", 12.75, 2]]'),
+    (25.5, '[["SKU1", "Book", "Books", 12.75, 2]]'),  # a repeat, as often as a new one
+    (9.99, '[["SKU2", "Pen", "", 3.33, 3], ["SKU1", "Book", "Books", 0, 1]]'),
+    (0.1, None),
+)
+TIMINGS = (None, 0, 9, 10, 24, 130, 999, 4000, 61000)
 REFERRERS = (
     ("direct", None),
     ("search", "Google"),
@@ -54,11 +82,39 @@ REFERRERS = (
 AGENTS = (("Firefox", "Ubuntu", "desktop"), ("Chrome", "Android", "mobile"), (None, None, "tablet"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Traffic:
     window: datetime
     hits: list[tuple[int, Hit]]  # (arrival batch, hit); the site index is hit.site_id
     periods: list[tuple[int, int]]  # day offsets from the window's day, inclusive
+
+    def __repr__(self) -> str:
+        # Short: hypothesis computes it for every example, and warns (an error here) past 30 kB.
+        fields = ("site_id", "session_id", "ts", "action", "new_visit", "goals", "revenue")
+        hits = [
+            (batch, *(str(getattr(h, f))[:40] for f in fields if getattr(h, f) is not None))
+            for batch, h in self.hits
+        ]
+        return f"Traffic({self.window.isoformat()}, {self.periods}, {hits})"
+
+
+def _goals(draw: st.DrawFn, action: str) -> str | None:
+    """Goal conversions by index: a pageview may convert goal 0 (once per visit), a goal
+    request goal 1 (every time), with or without revenue."""
+    if action == "goal":
+        return orjson.dumps([[1, draw(st.sampled_from([None, 2.5, 10])), False]]).decode()
+    if action == "pageview" and draw(st.booleans()):
+        return orjson.dumps([[0, draw(st.sampled_from([None, 5.0])), True]]).decode()
+    return None
+
+
+def _dimensions(draw: st.DrawFn, action: str) -> str | None:
+    found = {}
+    if draw(st.booleans()):
+        found["v0"] = draw(st.sampled_from(["member", "guest"]))
+    if action != "ping" and draw(st.booleans()):
+        found["a1"] = draw(st.sampled_from(["blue", "red"]))
+    return orjson.dumps(found).decode() if found else None
 
 
 def _hit(draw: st.DrawFn, site: int, session: str, ts: datetime, new_visit: bool) -> Hit:
@@ -66,6 +122,11 @@ def _hit(draw: st.DrawFn, site: int, session: str, ts: datetime, new_visit: bool
     ref_type, ref_name = draw(st.sampled_from(REFERRERS))
     browser, os_name, device = draw(st.sampled_from(AGENTS))
     page = draw(st.sampled_from(PAGES))
+    revenue, items = (
+        draw(st.sampled_from(ORDERS)) if action in ("order", "cart_update") else (None, None)
+    )
+    content = action.startswith("content_")
+    timing = action == "pageview" and draw(st.booleans())
     return Hit(
         site_id=site,
         ts=ts,
@@ -92,7 +153,36 @@ def _hit(draw: st.DrawFn, site: int, session: str, ts: datetime, new_visit: bool
         browser=browser,
         os=os_name,
         device=device,
+        goals=_goals(draw, action),
+        revenue=revenue,
+        ec_tax=1.5 if revenue == 25.5 else None,
+        ec_items=items,
+        content_name=draw(st.sampled_from(["Banner", "Teaser"])) if content else None,
+        content_piece=draw(st.sampled_from([None, "img.png"])) if content else None,
+        content_target=draw(st.sampled_from([None, "https://x.example/a?b=1"]))
+        if content
+        else None,
+        content_interaction="click" if action == "content_interaction" else None,
+        pf_net=draw(st.sampled_from(TIMINGS)) if timing else None,
+        pf_srv=draw(st.sampled_from(TIMINGS)) if timing else None,
+        pf_onl=draw(st.sampled_from(TIMINGS)) if timing else None,
+        dimensions=_dimensions(draw, action),
     )
+
+
+def _with_ids(hit: Hit, site_id: int, goals: list[int], dimensions: list[int]) -> Hit:
+    """The hit on its real site, naming its site's real goal and dimension ids."""
+    converted = None
+    if hit.goals:
+        converted = orjson.dumps(
+            [[goals[i], revenue, once] for i, revenue, once in orjson.loads(hit.goals)]
+        ).decode()
+    named = None
+    if hit.dimensions:
+        named = orjson.dumps(
+            {k[0] + str(dimensions[int(k[1:])]): v for k, v in orjson.loads(hit.dimensions).items()}
+        ).decode()
+    return replace(hit, site_id=site_id, goals=converted, dimensions=named)
 
 
 gap = st.one_of(
@@ -155,7 +245,20 @@ async def _check(dsn: str, data: Traffic) -> None:
         site_ids = [
             await add_site(conn, f"p{i}", [f"p{i}.example"], zone) for i, zone in enumerate(ZONES)
         ]
-        hits = [(batch, replace(h, site_id=site_ids[h.site_id])) for batch, h in data.hits]
+        goals, dimensions = {}, {}
+        for site in site_ids:
+            goals[site] = [
+                await add_goal(conn, site, GoalSpec("Visit A", "url", "contains", "/a")),
+                await add_goal(conn, site, GoalSpec("Signup", "manually", allow_multiple=True)),
+            ]
+            dimensions[site] = [
+                await add_dimension(conn, site, "Member", "visit"),
+                await add_dimension(conn, site, "Colour", "action"),
+            ]
+        hits = []
+        for batch, h in data.hits:
+            site = site_ids[h.site_id]
+            hits.append((batch, _with_ids(h, site, goals[site], dimensions[site])))
         first = min(h.ts for _, h in hits)
         last = max(h.ts for _, h in hits)
         await ensure_partitions(conn, first, int((last - first).total_seconds() // 3600) + 2)
@@ -186,6 +289,7 @@ async def _same(conn: asyncpg.Connection, site: int, first: date, last: date) ->
         assert got == want, f"{name} of site {site} over {first}..{last}"
 
 
+@pytest.mark.timeout(600)  # 27 reports and their references, for every example
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

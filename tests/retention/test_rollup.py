@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 import pytest
 
+from collector.appkeys import SITES
+from collector.goals import GoalSpec, add_dimension, add_goal
 from collector.retention.purge import AGGREGATE_TABLES
 from collector.retention.rollup import roll_up
 from tests.reports.conftest import CHROME_ANDROID, FIREFOX_LINUX
@@ -80,6 +82,48 @@ async def test_values_seen_in_fewer_visits_than_the_threshold_are_folded_into_ot
         referrers = {(r["type"], r["name"]): r["visits"] for r in after["referrers"]}
         assert referrers == {("direct", None): 2, ("website", "(others)"): 1}
         assert [(r["keyword"], r["searches"]) for r in after["site-search"]] == [("(others)", 1)]
+
+
+async def test_rare_products_contents_dimension_values_and_goal_sources_are_folded_too(
+    own_url: str,
+) -> None:
+    x = date(2021, 9, 22)
+    d = x - timedelta(days=6)
+    async with app_at(settings_for(own_url, rollup_min_count=2), at(x)) as running:
+        async with running.pool.acquire() as conn:
+            goal = await add_goal(conn, running.site_id, GoalSpec("Signup", "manually"))
+            member = await add_dimension(conn, running.site_id, "Member", "visit")
+        await running.app[SITES].load()
+        items = '[["SKU-RARE", "Rare", "", 5, 1]]'
+        timed = {"path": "/only-once", "pf_srv": 120}
+        await visit(
+            running,
+            at(d, 9),
+            {"path": "/", f"dimension{member}": "jane", "urlref": "https://rare.example/"},
+            {"path": "/", "idgoal": goal},
+            {"path": "/", "idgoal": 0, "ec_id": "1", "revenue": 5, "ec_items": items},
+            {"path": "/", "c_n": "Rare banner", "ca": 1},
+            timed,
+        )
+        for hour in (10, 11):
+            await visit(
+                running, at(d, hour), {"path": "/", "pf_srv": 80}, {"path": "/", "idgoal": goal}
+            )
+        await running.roll_up()
+        before = await reports(running, d, d)
+        assert before["products"][0]["sku"] == "SKU-RARE"
+
+        await run(running, "hits", at(x + timedelta(days=2)))
+        after = await reports(running, d, d)
+        for name in ("summary", "goals", "ecommerce"):
+            assert after[name] == before[name], name
+        assert [r["sku"] for r in after["products"]] == ["(others)"]
+        assert [r["name"] for r in after["contents"]] == ["(others)"]
+        assert [r["value"] for r in after["dimensions"]] == ["(others)"]
+        sources = {(r["channel"], r["source"]): r["conversions"] for r in after["goal-channels"]}
+        assert sources == {("direct", None): 2, ("website", "(others)"): 1}
+        timings = {r["page"]: r["pageviews"] for r in after["page-performance"]}
+        assert timings == {"/": 2, "(others)": 1}  # as the pages are folded
 
 
 async def test_a_late_hit_that_joins_two_visits_is_counted_as_one_visit(own_url: str) -> None:

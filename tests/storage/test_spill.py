@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 import pytest
 
 from collector.appkeys import METRICS
 from collector.storage.spill import SpillFile, decode_record, encode_record, orphans
-from collector.tracking.hit import Hit
+from collector.tracking.hit import COLUMNS, Hit
 from tests.support import CONSENT, StoppablePostgres, running_app, settings_for
 
 
@@ -42,6 +43,18 @@ def test_records_round_trip_through_a_line() -> None:
     line = encode_record(record)
     assert line.count(b"\n") == 1 and line.endswith(b"\n")
     assert decode_record(line[:-1]) == record
+
+
+def test_a_line_spilled_before_an_upgrade_appended_fields_reads_with_them_empty() -> None:
+    record = _record(2)
+    old = orjson.dumps(
+        record[: COLUMNS.index("ip_prefix") + 1]
+    )  # a Hit before issue #16 appended fields
+    assert decode_record(old) == record[: COLUMNS.index("ip_prefix") + 1] + (None,) * (
+        len(COLUMNS) - COLUMNS.index("ip_prefix") - 1
+    )
+    with pytest.raises(ValueError, match="not a hit record"):
+        decode_record(orjson.dumps(record[:10]))
 
 
 def test_a_torn_last_line_is_not_read_and_a_damaged_one_is_skipped(tmp_path: Path) -> None:

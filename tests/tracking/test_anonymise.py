@@ -17,9 +17,10 @@ def test_ipv4_level_three_keeps_only_first_byte() -> None:
 
 @pytest.mark.parametrize(
     ("level", "expected"),
-    [(1, "2001:db8:1234:5678::"), (2, "2001:db8:1234::"), (3, "2001:db8::")],
+    [(1, "2001:db8:1234:5678::"), (2, "2001:db8:1234::"), (3, "2001:d00::")],
 )
-def test_ipv6_keeps_64_48_32_bits(level: int, expected: str) -> None:
+def test_ipv6_keeps_64_48_24_bits_as_matomo(level: int, expected: str) -> None:
+    # Matomo's IPAnonymizer masks 64, 80 and 104 bits: ffff:ffff:ffff:ffff::, …, ffff:ff00::
     assert anonymise_ip("2001:db8:1234:5678:9abc:def0:1234:5678", level) == expected
 
 
@@ -63,6 +64,6 @@ def test_any_ipv6_masks_to_its_network_and_is_idempotent(ip, level: int) -> None
     if ip.ipv4_mapped is not None:
         net = ipaddress.ip_network(f"{ip.ipv4_mapped}/{32 - 8 * level}", strict=False)
     else:
-        net = ipaddress.ip_network(f"{ip}/{ {1: 64, 2: 48, 3: 32}[level] }", strict=False)
+        net = ipaddress.ip_network(f"{ip}/{ {1: 64, 2: 48, 3: 24}[level] }", strict=False)
     assert masked == str(net.network_address)
     assert anonymise_ip(masked, level) == masked

@@ -21,11 +21,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from aiohttp import web
 from playwright.async_api import BrowserContext, Page
 
+from collector.appkeys import SITES
+from collector.goals import GoalSpec, add_goal
 from tests.browser import Beacons, WebSite, serve_pages
 from tests.support import Running, dump_database
 
@@ -168,3 +171,36 @@ async def test_matomo_js_forget_consent_stops_recording(
     await page.evaluate("forgetConsentGiven()")
     await _send_every_way(page, beacons)
     assert len(await _rows(server, site_id)) == 1
+
+
+async def test_matomo_js_goals_orders_and_content_arrive_every_way_and_are_no_pageviews(
+    server: Running, matomo_page: tuple[int, Page, WebSite]
+) -> None:
+    site_id, page, _ = matomo_page
+    async with server.pool.acquire() as conn:
+        goal = await add_goal(conn, site_id, GoalSpec("Signup", "manually", allow_multiple=True))
+    await server.app[SITES].load()
+    beacons = Beacons(page, server.base)
+    await page.evaluate("rememberConsentGiven()")
+    items = '[["SKU-1","Book","Books",12.5,2]]'
+    # logGoal, logEcommerce (order, then a cart update), content impressions and interaction,
+    # as matomo.js builds them, by image, XHR, sendBeacon and bulk
+    assert await page.evaluate(f"getImage(request('idgoal={goal}&revenue=10'))") == "load"
+    order = f"idgoal=0&ec_id=A-1&revenue=25&ec_st=20&ec_tx=5&ec_items={quote(items)}"
+    assert (await page.evaluate(f"sendXmlHttpRequest(request({order!r}))"))["status"] == 204
+    cart = f"idgoal=0&revenue=12.5&ec_items={quote(items)}"
+    await beacons.after(lambda: page.evaluate(f"sendBeacon(request({cart!r}))"))
+    impressions = "[request('c_n=Banner&c_p=a.png&ca=1'), request('c_n=Teaser&c_p=Read&ca=1')]"
+    bulk = await page.evaluate(f"sendBulk({impressions})")
+    assert '"tracked":2' in bulk["body"]
+    interaction = "c_i=click&c_n=Banner&c_p=a.png&c_t=https%3A%2F%2Fx.example%2F&ca=1"
+    assert await page.evaluate(f"getImage(request({interaction!r}))") == "load"
+    await server.flush()
+    rows = await server.rows(
+        "SELECT action, revenue, content_name FROM hits WHERE site_id = $1 ORDER BY ts", site_id
+    )
+    assert sorted(r["action"] for r in rows) == sorted(
+        ["goal", "order", "cart_update", "content_impression", "content_impression",
+         "content_interaction"]
+    )  # fmt: skip
+    assert "A-1" not in await dump_database(server.pool)

@@ -15,6 +15,8 @@ import pytest
 from aiohttp import web
 from playwright.async_api import BrowserContext, Page
 
+from collector.appkeys import SITES
+from collector.goals import GoalSpec, add_goal
 from tests.browser import Beacons, WebSite, serve_pages
 from tests.support import Running
 
@@ -216,3 +218,27 @@ async def test_collector_keeps_nothing_without_consent_even_when_the_script_send
     assert len(await _rows(server, site_id)) == 1
     cookies = {c["name"] for c in await context.cookies()}
     assert "collector_session" in cookies and "collector_consent" not in cookies
+
+
+async def test_collector_goal_converts_a_goal_by_hand_with_or_without_revenue(
+    server: Running, local_site: tuple[int, WebSite], context: BrowserContext
+) -> None:
+    site_id, pages = local_site
+    async with server.pool.acquire() as conn:
+        goal = await add_goal(conn, site_id, GoalSpec("Signup", "manually", allow_multiple=True))
+    await server.app[SITES].load()
+    page = await context.new_page()
+    beacons = Beacons(page, server.base)
+    await page.goto(pages.base + "/")
+    await page.wait_for_function("window.collector !== undefined")
+    await beacons.after(lambda: page.click("#accept"))
+    await beacons.after(lambda: page.evaluate(f"collector.goal({goal}, 12.5)"))
+    await beacons.after(lambda: page.evaluate(f"collector.goal({goal})"))
+    await server.flush()
+    rows = await server.rows(
+        "SELECT action, goals::text AS goals FROM hits WHERE site_id = $1 AND action = 'goal'",
+        site_id,
+    )
+    assert sorted(r["goals"] for r in rows) == sorted(
+        [f"[[{goal}, 12.5, false]]", f"[[{goal}, null, false]]"]
+    )
