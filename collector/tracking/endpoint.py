@@ -138,6 +138,8 @@ async def track(
             return _reject(Reject(result.status, reason))
         if isinstance(result, Drop):
             metrics.count("hits_dropped", result.reason)
+            if result.kind is not None:
+                metrics.count("bots_dropped", result.kind)
         else:
             hits.append(result)
 

@@ -77,3 +77,4 @@ class Drop:
     """A request that is answered as usual but not kept (not an error of the client)."""
 
     reason: DropReason
+    kind: str | None = None  # for bots: which kind (tracking/bots.py KINDS)

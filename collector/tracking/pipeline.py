@@ -19,7 +19,7 @@ from collector.tracking.params import HitContext, Reject, Site, parse_hit
 def enrich_hit(hit: Hit, user_agent: str, site: Site) -> Hit | Drop:
     agent = parse_agent(user_agent)
     if agent.is_bot:
-        return Drop(DropReason.BOT)
+        return Drop(DropReason.BOT, agent.bot)
     hit.browser, hit.browser_version = agent.browser, agent.browser_version
     hit.os, hit.device = agent.os, agent.device
     campaign = extract_campaign(hit.url)

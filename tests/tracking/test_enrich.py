@@ -200,7 +200,7 @@ def test_googlebot_smartphone_is_a_bot_not_a_mobile() -> None:
 @pytest.mark.parametrize("user_agent", ["", "   "])
 def test_empty_user_agent_is_a_bot(user_agent: str) -> None:
     assert parse_agent(user_agent) == Agent(
-        browser=None, browser_version=None, os=None, device="bot", is_bot=True
+        browser=None, browser_version=None, os=None, device="bot", is_bot=True, bot="other"
     )
 
 
