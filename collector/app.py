@@ -1,8 +1,8 @@
 """Builds the aiohttp application: routes, and its resources in start-up order.
 
-Resources (one cleanup context each, torn down in reverse): database pools and migrations,
-the site registry, the hit writer, the scheduler. `create_app(settings)` does no I/O;
-running the app does. Three pools, so that no report can take the connections the writer
+Resources (one cleanup context each, torn down in reverse): the GeoIP database, database
+pools and migrations, the site registry, the hit writer, the scheduler. `create_app(settings)`
+does no I/O; running the app does. Three pools, so that no report can take the connections the writer
 needs, and every report query has a statement timeout.
 """
 
@@ -19,6 +19,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 from collector.appkeys import (
     CLOCK,
+    GEOIP,
     METRICS,
     POOL,
     RATE_LIMITER,
@@ -46,6 +47,7 @@ from collector.storage.partitions import ensure_partitions, hour_of
 from collector.storage.writer import HitWriter
 from collector.tracking import cors, endpoint, script
 from collector.tracking.enrich import parse_agent
+from collector.tracking.geo import open_geoip
 from collector.tracking.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,16 @@ async def _sites(app: web.Application) -> AsyncIterator[None]:
     app[SITES] = registry
     yield
     await registry.stop()
+
+
+async def _geoip(app: web.Application) -> AsyncIterator[None]:
+    """The operator's GeoIP database, or None (logged either way: countries on or off)."""
+    settings = app[SETTINGS]
+    geoip = open_geoip(settings.geoip_db, settings.ip_mask_level)
+    app[GEOIP] = geoip
+    yield
+    if geoip is not None:
+        geoip.close()
 
 
 async def _writer(app: web.Application) -> AsyncIterator[None]:
@@ -175,7 +187,7 @@ def create_app(
         RateLimiter(settings.rate_limit, settings.rate_limit_burst) if settings.rate_limit else None
     )
     app[RECEIPT_LIMIT] = ReceiptLimit(settings.receipt_rate_limit, settings.receipt_max_per_hour)
-    app.cleanup_ctx.extend([_database, _sites, _writer, _scheduler])
+    app.cleanup_ctx.extend([_geoip, _database, _sites, _writer, _scheduler])
     app.on_startup.extend([_warm, endpoint.bind])
     for path in sorted(cors.TRACKING_PATHS):
         app.router.add_get(path, cors.with_cors(endpoint.pixel))

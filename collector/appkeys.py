@@ -15,6 +15,7 @@ from collector.privacy.receipt_limit import ReceiptLimit
 from collector.retention.scheduler import Scheduler
 from collector.sites import SiteRegistry
 from collector.storage.writer import HitWriter
+from collector.tracking.geo import GeoIP
 from collector.tracking.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
@@ -34,3 +35,4 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 RATE_LIMITER: web.AppKey[RateLimiter | None] = web.AppKey("rate_limiter")
 RECEIPT_LIMIT = web.AppKey("receipt_limit", ReceiptLimit)
 TRACKING: web.AppKey[Tracking] = web.AppKey("tracking")
+GEOIP: web.AppKey[GeoIP | None] = web.AppKey("geoip")  # None: no COLLECTOR_GEOIP_DB

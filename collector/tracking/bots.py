@@ -127,9 +127,14 @@ def _crawler_user_agents() -> Iterator[tuple[str, int, str]]:
 
 def _device_detector() -> Iterator[tuple[str, int, str]]:
     root = _package_dir("device_detector") / "regexes" / "upstream"
-    lists = (("bots.yml", None), ("client/libraries.yml", "library"), ("client/feed_readers.yml", "feed"))
+    lists = (
+        ("bots.yml", None),
+        ("client/libraries.yml", "library"),
+        ("client/feed_readers.yml", "feed"),
+    )
     for name, kind in lists:
-        for entry in yaml.load((root / name).read_text(encoding="utf-8"), Loader=_Loader):
+        text = (root / name).read_text(encoding="utf-8")
+        for entry in yaml.load(text, Loader=_Loader):  # noqa: S506 (a safe loader, C or not)
             pattern = _DD_BOUNDED.format(_split_lookbehinds(entry["regex"]))
             category = entry.get("category") or ""
             yield pattern, re.IGNORECASE, kind or _CATEGORY_KINDS.get(category, "other")

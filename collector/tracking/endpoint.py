@@ -18,13 +18,23 @@ import orjson
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from collector.appkeys import CLOCK, METRICS, RATE_LIMITER, SETTINGS, SITES, TRACKING, WRITER
+from collector.appkeys import (
+    CLOCK,
+    GEOIP,
+    METRICS,
+    RATE_LIMITER,
+    SETTINGS,
+    SITES,
+    TRACKING,
+    WRITER,
+)
 from collector.body import read_body
 from collector.config import Settings
 from collector.metrics import Metrics
 from collector.storage.writer import HitWriter
 from collector.tracking.anonymise import anonymise_ip, client_address
 from collector.tracking.consent import gate, parse_cookies
+from collector.tracking.geo import NOWHERE, GeoIP
 from collector.tracking.hit import Drop, Hit
 from collector.tracking.params import HitContext, Reject, Site, parse_query
 from collector.tracking.pipeline import process_hit
@@ -47,12 +57,19 @@ class Tracking:
     find_site: Callable[[int], Site | None]
     clock: Callable[[], datetime]
     limiter: RateLimiter | None
+    geoip: GeoIP | None
 
 
 async def bind(app: web.Application) -> None:
     """on_startup, after the cleanup contexts have made the writer and the site registry."""
     app[TRACKING] = Tracking(
-        app[SETTINGS], app[METRICS], app[WRITER], app[SITES].get, app[CLOCK], app[RATE_LIMITER]
+        app[SETTINGS],
+        app[METRICS],
+        app[WRITER],
+        app[SITES].get,
+        app[CLOCK],
+        app[RATE_LIMITER],
+        app[GEOIP],
     )
 
 
@@ -115,6 +132,8 @@ async def track(
         return _answer(first, 0 if bulk else None)
 
     session_id = session_from_cookie(cookies.get(SESSION_COOKIE))
+    # Once per request, from the truncated address only (geo.py); cached per prefix.
+    location = t.geoip.locate(ip_prefix) if t.geoip is not None else NOWHERE
     ctx = HitContext(
         session_id=session_id or new_session(),
         new_session=session_id is None,
@@ -122,6 +141,10 @@ async def track(
         user_agent=headers.get("User-Agent", ""),
         accept_language=headers.get("Accept-Language"),
         now=t.clock(),
+        country=location.country,
+        region=location.region,
+        ua_mobile=headers.get("Sec-CH-UA-Mobile"),
+        ua_platform=headers.get("Sec-CH-UA-Platform"),
     )
     hits: list[Hit] = []
     for index, params in enumerate(batch):

@@ -54,6 +54,8 @@ class Hit:
     resolution: str | None = None
     pv_id: str | None = None
     ip_prefix: str | None = None  # already truncated; never a full address
+    country: str | None = None  # ISO 3166-1 alpha-2, from the truncated address (geo.py)
+    region: str | None = None  # "DE-BY", where the truncated address still tells (geo.py)
 
     def record(self) -> tuple[object, ...]:
         """The row for COPY, in `COLUMNS` order."""

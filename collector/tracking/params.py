@@ -80,6 +80,10 @@ class HitContext:
     user_agent: str
     accept_language: str | None
     now: datetime
+    country: str | None = None  # from the truncated address (geo.py), once per request
+    region: str | None = None
+    ua_mobile: str | None = None  # client hints: Sec-CH-UA-Mobile, Sec-CH-UA-Platform
+    ua_platform: str | None = None
 
 
 def parse_query(query: str) -> dict[str, str] | Reject:
@@ -315,4 +319,6 @@ def _parse(
         resolution=res if res and _RES.match(res) else None,
         pv_id=pv_id if pv_id and _PV_ID.match(pv_id) else None,
         ip_prefix=ctx.ip_prefix,
+        country=ctx.country,
+        region=ctx.region,
     )

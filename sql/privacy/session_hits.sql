@@ -5,7 +5,7 @@ SELECT site_id, ts, action, url, title, target_url, referrer, ref_type, ref_name
        search_keyword, search_category, search_count,
        event_category, event_action, event_name, event_value,
        browser, browser_version, os, device, lang, resolution, new_visit, pv_id,
-       host(ip_prefix) AS ip_prefix
+       host(ip_prefix) AS ip_prefix, country, region
 FROM hits
 WHERE site_id = ANY($2::integer[]) AND session_id = $1
 ORDER BY ts

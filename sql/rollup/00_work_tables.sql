@@ -40,7 +40,11 @@ CREATE TEMP TABLE IF NOT EXISTS r_hits (
     event_value      double precision,
     browser          text NOT NULL,
     os               text NOT NULL,
-    device           text NOT NULL
+    device           text NOT NULL,
+    country          text NOT NULL,
+    region           text NOT NULL,
+    resolution       text NOT NULL,
+    lang             text NOT NULL
 ) ON COMMIT DELETE ROWS;
 
 -- The hits of every visit, twice: as the aggregates hold them (sign -1, to subtract) and as
@@ -77,7 +81,11 @@ CREATE TEMP TABLE IF NOT EXISTS r_vhits (
     campaign_content text NOT NULL,
     browser          text NOT NULL,
     os               text NOT NULL,
-    device           text NOT NULL
+    device           text NOT NULL,
+    country          text NOT NULL,
+    region           text NOT NULL,
+    resolution       text NOT NULL,
+    lang             text NOT NULL
 ) ON COMMIT DELETE ROWS;
 
 -- One row per visit (and sign): its measures over its hits of the day it started.
@@ -100,5 +108,9 @@ CREATE TEMP TABLE IF NOT EXISTS r_visits (
     campaign_content text NOT NULL,
     browser          text NOT NULL,
     os               text NOT NULL,
-    device           text NOT NULL
+    device           text NOT NULL,
+    country          text NOT NULL,
+    region           text NOT NULL,
+    resolution       text NOT NULL,
+    lang             text NOT NULL
 ) ON COMMIT DELETE ROWS;

@@ -11,7 +11,9 @@ SELECT h.site_id, h.session_id, h.ts, h.ctid, h.arrival < :arrived_from, h.actio
        coalesce(h.campaign_keyword, ''), coalesce(h.campaign_content, ''),
        lower(btrim(h.search_keyword)), h.search_count,
        h.event_category, h.event_action, coalesce(h.event_name, ''), h.event_value,
-       coalesce(h.browser, ''), coalesce(h.os, ''), coalesce(h.device, '')
+       coalesce(h.browser, ''), coalesce(h.os, ''), coalesce(h.device, ''),
+       coalesce(h.country, ''), coalesce(h.region, ''), coalesce(h.resolution, ''),
+       coalesce(h.lang, '')
 FROM r_sessions s
 JOIN hits h ON h.site_id = s.site_id AND h.session_id = s.session_id AND h.ts >= s.run_start
 WHERE h.arrival < :arrived_until AND h.ts < :ts_until;

@@ -43,6 +43,7 @@ SELECT v.sign, v.site_id, v.session_id, v.segment, NOT v.continued, v.started_at
        v.action, v.page, v.title, v.target, v.search_keyword, v.search_count,
        v.event_category, v.event_action, v.event_name, v.event_value,
        v.ref_type, v.ref_name, v.campaign_name, v.campaign_source, v.campaign_medium,
-       v.campaign_keyword, v.campaign_content, v.browser, v.os, v.device
+       v.campaign_keyword, v.campaign_content, v.browser, v.os, v.device,
+       v.country, v.region, v.resolution, v.lang
 FROM visit_hits v
 JOIN site_zones z ON z.site_id = v.site_id AND v.started_at >= z.since AND v.started_at < z.until;

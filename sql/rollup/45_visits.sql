@@ -20,7 +20,9 @@ SELECT sign, site_id, start_day,
        min(campaign_keyword) FILTER (WHERE is_start),
        min(campaign_content) FILTER (WHERE is_start),
        min(browser) FILTER (WHERE is_start), min(os) FILTER (WHERE is_start),
-       min(device) FILTER (WHERE is_start)
+       min(device) FILTER (WHERE is_start),
+       min(country) FILTER (WHERE is_start), min(region) FILTER (WHERE is_start),
+       min(resolution) FILTER (WHERE is_start), min(lang) FILTER (WHERE is_start)
 FROM r_vhits
 WHERE counted
 GROUP BY sign, site_id, session_id, segment, start_day, started_at;

@@ -52,6 +52,9 @@ REFERRERS = (
     ("campaign", "spring"),
 )
 AGENTS = (("Firefox", "Ubuntu", "desktop"), ("Chrome", "Android", "mobile"), (None, None, "tablet"))
+PLACES = ((None, None), ("DE", None), ("DE", "DE-BY"), ("DE", "DE-BE"), ("FR", "FR-IDF"))
+SCREENS = (None, "1920x1080", "390x844", "1440x900", "800x1280")
+LANGUAGES = (None, "de", "de-de", "de-at", "en-us", "zh-hant-tw", "es-419")
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ def _hit(draw: st.DrawFn, site: int, session: str, ts: datetime, new_visit: bool
     ref_type, ref_name = draw(st.sampled_from(REFERRERS))
     browser, os_name, device = draw(st.sampled_from(AGENTS))
     page = draw(st.sampled_from(PAGES))
+    country, region = draw(st.sampled_from(PLACES))
     return Hit(
         site_id=site,
         ts=ts,
@@ -92,6 +96,10 @@ def _hit(draw: st.DrawFn, site: int, session: str, ts: datetime, new_visit: bool
         browser=browser,
         os=os_name,
         device=device,
+        lang=draw(st.sampled_from(LANGUAGES)),
+        resolution=draw(st.sampled_from(SCREENS)),
+        country=country,
+        region=region,
     )
 
 

@@ -25,7 +25,10 @@ CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)
         (f"{CHROME} Safari/537.36 Playwright/1.44.0", "automation"),
         (f"{CHROME} Safari/537.36 Selenium", "automation"),
         (f"{CHROME} Cypress/13.6.0 Electron/25.8.4 Safari/537.36", "automation"),
-        (f"{CHROME} Safari/537.36 Prerender (+https://github.com/prerender/prerender)", "automation"),
+        (
+            f"{CHROME} Safari/537.36 Prerender (+https://github.com/prerender/prerender)",
+            "automation",
+        ),
         (CHROME.replace("Chrome/", "HeadlessChrome/") + " Safari/537.36", "automation"),
         ("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; ChatGPT-User/1.0", "ai"),
         ("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Claude-User/1.0)", "ai"),
@@ -40,7 +43,10 @@ CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)
         ("Go-http-client/1.1", "library"),
         ("python-requests/2.31.0", "library"),
         ("curl/8.5.0", "library"),
-        ("Mozilla/5.0 (compatible; Nmap Scripting Engine; https://nmap.org/book/nse.html)", "scanner"),
+        (
+            "Mozilla/5.0 (compatible; Nmap Scripting Engine; https://nmap.org/book/nse.html)",
+            "scanner",
+        ),
         ("Mozilla/5.00 (Nikto/2.1.6) (Evasions:None) (Test:000003)", "scanner"),
         ("sqlmap/1.7.2#stable (https://sqlmap.org)", "scanner"),
         ("Mozilla/5.0 zgrab/0.x", "scanner"),
