@@ -2,8 +2,8 @@
 
 Resources (one cleanup context each, torn down in reverse): the GeoIP database, database
 pools and migrations, the site registry, the hit writer, the scheduler. `create_app(settings)`
-does no I/O; running the app does. Three pools, so that no report can take the connections the writer
-needs, and every report query has a statement timeout.
+does no I/O; running the app does. Three pools, so that no report can take the connections the
+writer needs, and every report query has a statement timeout.
 """
 
 from __future__ import annotations
