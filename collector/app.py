@@ -46,6 +46,8 @@ from collector.storage.db import REPORT_TIMEOUT, WRITE_TIMEOUT, create_pool, mig
 from collector.storage.partitions import ensure_partitions, hour_of
 from collector.storage.writer import HitWriter
 from collector.tracking import cors, endpoint, script
+from collector.tracking.bots import bot_list
+from collector.tracking.devices import device_list
 from collector.tracking.enrich import parse_agent
 from collector.tracking.geo import open_geoip
 from collector.tracking.ratelimit import RateLimiter
@@ -126,8 +128,11 @@ async def _writer(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _warm(app: web.Application) -> None:
-    """Build the user-agent rules (~0.1 s) before the first hit, not during it; and move
-    start-up objects out of the garbage collector's way (fewer, shorter pauses)."""
+    """Build the user-agent rules, bot and device lists (a few seconds) before the first hit,
+    not during it; and move start-up objects out of the garbage collector's way (fewer,
+    shorter pauses)."""
+    bot_list()
+    device_list()
     parse_agent("Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0")  # "" would skip the rules
     gc.freeze()
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from collector.tracking.bots import _package_dir
+from collector.tracking.bots import package_dir
 
 # DeviceDetector's client types that fetch without a person: counted as bots, not people
 AUTOMATED_CLIENTS = frozenset({"library", "feed reader"})
@@ -26,14 +26,14 @@ class Fixture:
 
 @functools.cache
 def crawler_instances() -> tuple[str, ...]:
-    path = _package_dir("crawleruseragents") / "crawler-user-agents.json"
+    path = package_dir("crawleruseragents") / "crawler-user-agents.json"
     entries = json.loads(path.read_text(encoding="utf-8"))
     return tuple(sorted({i for e in entries for i in e["instances"]}))
 
 
 @functools.cache
 def _fixtures() -> tuple[tuple[str, dict], ...]:
-    root = _package_dir("device_detector") / "tests" / "fixtures" / "upstream"
+    root = package_dir("device_detector") / "tests" / "fixtures" / "upstream"
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     out = []
     for path in sorted(glob.glob(str(root / "*.yml"))):

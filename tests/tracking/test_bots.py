@@ -8,7 +8,8 @@ import re
 import pytest
 
 from collector.tracking import bots
-from collector.tracking.bots import KINDS, BotList, bot_list, literals
+from collector.tracking.bots import KINDS, BotList, bot_list
+from collector.tracking.patterns import literals
 from tests.tracking.corpora import crawler_instances, device_detector_bots, device_detector_people
 
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0"
@@ -117,7 +118,7 @@ def test_literals_are_what_every_match_contains(
 def _every_pattern(rules: BotList, user_agent: str) -> str | None:
     """The reference: each pattern tried in order, no prefilter."""
     text = bots._HUMAN.sub("", user_agent)
-    for pattern, kind in rules._rules:
+    for pattern, kind in rules.rules:
         if pattern.search(text):
             return kind
     return None
@@ -132,6 +133,6 @@ def test_the_prefilter_finds_what_trying_every_pattern_finds() -> None:
 
 
 def test_every_kind_is_a_declared_label() -> None:
-    kinds = {kind for _, kind in bot_list()._rules}
+    kinds = {kind for _, kind in bot_list().rules}
     assert kinds <= set(KINDS)
     assert len(bot_list()) > 2000  # both lists were read

@@ -11,6 +11,7 @@ from collector.tracking.enrich import (
     AGENT_CACHE_SIZE,
     Agent,
     Campaign,
+    bot_kind,
     classify_referrer,
     extract_campaign,
     parse_agent,
@@ -238,6 +239,7 @@ def test_parse_agent_never_raises_for_arbitrary_text(user_agent: str) -> None:
     agent = parse_agent(user_agent)
     assert agent.device in {"desktop", "mobile", "tablet", "bot"}
     assert agent.is_bot == (agent.device == "bot")
+    assert (agent.bot is not None) == agent.is_bot == (bot_kind(user_agent) is not None)
 
 
 # --- referrers ---------------------------------------------------------------------------
