@@ -139,7 +139,7 @@ class _DeviceList:
     def __init__(self, brands: list[_Brand]) -> None:
         self._brands = brands
         self._patterns = PatternSet(
-            (pattern, re.IGNORECASE, index) for index, pattern in enumerate(self._regexes)
+            (_bounded(pattern), re.IGNORECASE, index) for index, pattern in enumerate(self._regexes)
         )
 
     _regexes: list[str]
@@ -152,7 +152,7 @@ class _DeviceList:
         for name in ("notebooks.yml", "mobiles.yml"):  # DeviceDetector's order
             text = (root / name).read_text(encoding="utf-8")
             for entry in yaml.load(text, Loader=_Loader).values():  # noqa: S506 (safe loader)
-                regexes.append(_bounded(entry["regex"]))
+                regexes.append(entry["regex"])
                 models = tuple(
                     (_bounded(m["regex"]), m.get("device") or "") for m in entry.get("models", ())
                 )
@@ -171,7 +171,7 @@ class _DeviceList:
         model_type = self._models(index).first(text) if brand.models else None
         return model_type or brand.device or None
 
-    @functools.lru_cache(maxsize=512)  # noqa: B019 (one list per process, never freed)
+    @functools.cache  # noqa: B019 (one list per process: at most one entry per brand)
     def _models(self, index: int) -> PatternSet[str]:
         return PatternSet((p, re.IGNORECASE, t) for p, t in self._brands[index].models)
 
@@ -228,13 +228,12 @@ def device_type(user_agent: str, hints: Hints = NO_HINTS) -> str:
 
 def _listed_type(user_agent: str, model: str | None) -> str | None:
     if model:  # a client hint names it (Chrome's reduced agent says "Android 10; K")
-        return _model_type("", model) or _agent_type(user_agent)
-    if "Android" not in user_agent and _DECIDED_BY_WORDS.search(user_agent):
+        return _model_type("", model)
+    if "Android" not in user_agent:
         return None
     if found := _ANDROID_MODEL.search(user_agent):
         version, model = found.groups()
-        if model != "K":
-            return _model_type(version, model)
+        return _model_type(version, model) if model != "K" else None
     return _agent_type(user_agent)
 
 

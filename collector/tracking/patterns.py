@@ -73,8 +73,28 @@ def _exact_item(op: object, av: object) -> Literals | None:
     return None
 
 
+# What nearly every agent contains: a literal found in these rules out almost nothing
+# ("android" would make a pattern a candidate for every Android agent), so another literal
+# of the pattern is preferred, or none.
+_COMMON = (
+    "mozilla/5.0 (linux; android 10; k) applewebkit/537.36 (khtml, like gecko) "
+    "chrome/124.0.0.0 mobile safari/537.36 version/4.0 ; wv) build/",
+    "mozilla/5.0 (windows nt 10.0; win64; x64) applewebkit/537.36 (khtml, like gecko) "
+    "chrome/124.0.0.0 safari/537.36 edg/124.0.0.0",
+    "mozilla/5.0 (iphone; cpu iphone os 17_4 like mac os x) applewebkit/605.1.15 "
+    "(khtml, like gecko) version/17.4 mobile/15e148 safari/604.1",
+    "mozilla/5.0 (x11; linux x86_64; rv:125.0) gecko/20100101 firefox/125.0",
+)
+
+
 def _shortest(literals: Literals | None) -> int:
-    return min((len(s) for s in literals), default=0) if literals else 0
+    """How well a literal set rules agents out: its shortest string's length, 0 when one
+    of them occurs in a common agent."""
+    if not literals:
+        return 0
+    if any(s in common for s in literals for common in _COMMON):
+        return 0
+    return min(len(s) for s in literals)
 
 
 def _literals(items: Sequence[tuple[object, object]]) -> Literals | None:
