@@ -1,9 +1,9 @@
 """Builds the aiohttp application: routes, and its resources in start-up order.
 
-Resources (one cleanup context each, torn down in reverse): the GeoIP database, database
-pools and migrations, the site registry, the hit writer, the scheduler. `create_app(settings)`
-does no I/O; running the app does. Three pools, so that no report can take the connections the
-writer needs, and every report query has a statement timeout.
+Resources (one cleanup context each, torn down in reverse): the GeoIP database, the referrer
+spam list, database pools and migrations, the site registry, the hit writer, the scheduler.
+`create_app(settings)` does no I/O; running the app does. Three pools, so that no report can
+take the connections the writer needs, and every report query has a statement timeout.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from collector.appkeys import (
     POOL,
     RATE_LIMITER,
     RECEIPT_LIMIT,
+    REFERRER_SPAM,
     REPORT_POOL,
     SCHEDULER,
     SETTINGS,
@@ -51,6 +52,7 @@ from collector.tracking.devices import device_list
 from collector.tracking.enrich import parse_agent
 from collector.tracking.geo import open_geoip
 from collector.tracking.ratelimit import RateLimiter
+from collector.tracking.spam import open_referrer_spam
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 2.0
@@ -104,6 +106,12 @@ async def _geoip(app: web.Application) -> AsyncIterator[None]:
     yield
     if geoip is not None:
         geoip.close()
+
+
+async def _referrer_spam(app: web.Application) -> AsyncIterator[None]:
+    """The operator's referrer spam list, or None (logged either way)."""
+    app[REFERRER_SPAM] = open_referrer_spam(app[SETTINGS].referrer_spam_list)
+    yield
 
 
 async def _writer(app: web.Application) -> AsyncIterator[None]:
@@ -192,7 +200,7 @@ def create_app(
         RateLimiter(settings.rate_limit, settings.rate_limit_burst) if settings.rate_limit else None
     )
     app[RECEIPT_LIMIT] = ReceiptLimit(settings.receipt_rate_limit, settings.receipt_max_per_hour)
-    app.cleanup_ctx.extend([_geoip, _database, _sites, _writer, _scheduler])
+    app.cleanup_ctx.extend([_geoip, _referrer_spam, _database, _sites, _writer, _scheduler])
     app.on_startup.extend([_warm, endpoint.bind])
     for path in sorted(cors.TRACKING_PATHS):
         app.router.add_get(path, cors.with_cors(endpoint.pixel))

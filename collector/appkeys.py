@@ -17,6 +17,7 @@ from collector.sites import SiteRegistry
 from collector.storage.writer import HitWriter
 from collector.tracking.geo import GeoIP
 from collector.tracking.ratelimit import RateLimiter
+from collector.tracking.spam import ReferrerSpam
 
 if TYPE_CHECKING:
     from collector.tracking.endpoint import Tracking
@@ -36,3 +37,4 @@ RATE_LIMITER: web.AppKey[RateLimiter | None] = web.AppKey("rate_limiter")
 RECEIPT_LIMIT = web.AppKey("receipt_limit", ReceiptLimit)
 TRACKING: web.AppKey[Tracking] = web.AppKey("tracking")
 GEOIP: web.AppKey[GeoIP | None] = web.AppKey("geoip")  # None: no COLLECTOR_GEOIP_DB
+REFERRER_SPAM: web.AppKey[ReferrerSpam | None] = web.AppKey("referrer_spam")

@@ -139,6 +139,10 @@ class Settings:
         default=None,
         metadata=_env("GEOIP_DB", "MaxMind-format database for countries; unset: no countries"),
     )
+    referrer_spam_list: Path | None = field(
+        default=None,
+        metadata=_env("REFERRER_SPAM_LIST", "referrer spam hosts, one a line; unset: none"),
+    )
 
     def __post_init__(self) -> None:
         _check(self.ip_mask_level in (1, 2, 3), "IP_MASK_LEVEL", "must be 1, 2 or 3")
@@ -176,6 +180,11 @@ class Settings:
             self.geoip_db is None or self.geoip_db.is_file(),
             "GEOIP_DB",
             f"no such file: {self.geoip_db}",
+        )
+        _check(
+            self.referrer_spam_list is None or self.referrer_spam_list.is_file(),
+            "REFERRER_SPAM_LIST",
+            f"no such file: {self.referrer_spam_list}",
         )
 
     @property
@@ -266,6 +275,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "policy_version": lambda v: str(v).strip(),
     "timezone": lambda v: str(v).strip(),
     "geoip_db": lambda v: Path(str(v).strip()) if str(v).strip() else None,
+    "referrer_spam_list": lambda v: Path(str(v).strip()) if str(v).strip() else None,
 }
 
 

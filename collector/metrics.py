@@ -12,7 +12,9 @@ from collections.abc import Callable
 
 COUNTERS: dict[str, str] = {
     "hits_accepted": "hits queued for writing",
-    "hits_dropped": "hits answered as usual but not kept: no_consent, privacy_signal, bot",
+    "hits_dropped": (
+        "hits answered as usual but not kept: no_consent, privacy_signal, bot, referrer_spam"
+    ),
     "bots_dropped": (
         "hits of bots not kept, by kind: ai, automation, crawler, feed, library, monitoring,"
         " preview, scanner, search, service, other"

@@ -23,6 +23,7 @@ from collector.appkeys import (
     GEOIP,
     METRICS,
     RATE_LIMITER,
+    REFERRER_SPAM,
     SETTINGS,
     SITES,
     TRACKING,
@@ -45,6 +46,7 @@ from collector.tracking.session import (
     session_cookie_header,
     session_from_cookie,
 )
+from collector.tracking.spam import ReferrerSpam
 
 
 @dataclass(slots=True)
@@ -58,6 +60,7 @@ class Tracking:
     clock: Callable[[], datetime]
     limiter: RateLimiter | None
     geoip: GeoIP | None
+    referrer_spam: ReferrerSpam | None
 
 
 async def bind(app: web.Application) -> None:
@@ -70,6 +73,7 @@ async def bind(app: web.Application) -> None:
         app[CLOCK],
         app[RATE_LIMITER],
         app[GEOIP],
+        app[REFERRER_SPAM],
     )
 
 
@@ -154,6 +158,7 @@ async def track(
             t.find_site,
             api_token=settings.api_token,
             retention_days=settings.retention_days,
+            referrer_spam=t.referrer_spam,
         )
         if isinstance(result, Reject):
             metrics.count("hits_rejected", amount=len(batch))

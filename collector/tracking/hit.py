@@ -72,6 +72,7 @@ class DropReason(enum.StrEnum):
     NO_CONSENT = "no_consent"
     PRIVACY_SIGNAL = "privacy_signal"  # Sec-GPC / DNT treated as no consent
     BOT = "bot"
+    REFERRER_SPAM = "referrer_spam"  # the referrer is on COLLECTOR_REFERRER_SPAM_LIST
 
 
 @dataclass(frozen=True, slots=True)

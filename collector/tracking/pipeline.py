@@ -1,7 +1,7 @@
 """The hit path after the handler has truncated the IP and passed the consent gate:
 
-    parse + validate  ->  enrich (user agent and client hints, referrer, campaign; bots
-    dropped)
+    parse + validate  ->  referrer spam dropped  ->  enrich (user agent and client hints,
+    referrer, campaign; bots dropped)
 
 Pure functions: each returns the `Hit`, a `Drop` (answered as usual, counted, not kept) or
 a `Reject` (bad input, answered 4xx). The handler runs them in this order for every request
@@ -16,6 +16,7 @@ from collector.tracking.devices import NO_HINTS, Hints, request_hints
 from collector.tracking.enrich import classify_referrer, extract_campaign, parse_agent
 from collector.tracking.hit import Drop, DropReason, Hit
 from collector.tracking.params import HitContext, Reject, Site, parse_hit
+from collector.tracking.spam import ReferrerSpam
 
 
 def enrich_hit(hit: Hit, user_agent: str, site: Site, hints: Hints = NO_HINTS) -> Hit | Drop:
@@ -40,10 +41,13 @@ def process_hit(
     *,
     api_token: str | None,
     retention_days: int,
+    referrer_spam: ReferrerSpam | None = None,
 ) -> Hit | Drop | Reject:
     hit = parse_hit(params, ctx, find_site, api_token=api_token, retention_days=retention_days)
     if isinstance(hit, Reject):
         return hit
+    if referrer_spam is not None and referrer_spam.is_spam(hit.referrer):
+        return Drop(DropReason.REFERRER_SPAM)
     site = find_site(hit.site_id)
     assert site is not None  # parse_hit found it a moment ago
     forwarded = params.get("ua")  # a server-side client's visitor agent
