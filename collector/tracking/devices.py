@@ -70,6 +70,7 @@ def header_hints(mobile: str | None, platform: str | None, model: str | None = N
 MAX_UADATA = 4096  # matomo.js sends a few hundred bytes
 
 
+@functools.lru_cache(maxsize=1024)  # Chrome sends the same two headers with every hit
 def request_hints(
     mobile: str | None, platform: str | None, uadata: str | None, *, own_agent: bool
 ) -> Hints:
@@ -89,7 +90,6 @@ def request_hints(
     )
 
 
-@functools.lru_cache(maxsize=1024)  # one browser sends the same uadata with every hit
 def _uadata_hints(raw: str) -> Hints:
     try:
         return uadata_hints(orjson.loads(raw))
