@@ -72,7 +72,6 @@ async def _traffic(srv: Running, client: str, n: int) -> list[int]:
 async def test_no_full_client_address_in_database_logs_or_spill_file(
     own_postgres: StoppablePostgres, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG)
     # A countries database whose entry for each full address (a /32, a /128) names that
     # address as its region: a lookup of a full address would put it into the database.
     networks: dict[str, dict] = {}
@@ -87,7 +86,8 @@ async def test_no_full_client_address_in_database_logs_or_spill_file(
             "country": {"iso_code": "FR"},
             "subdivisions": [{"names": {"en": client}}],
         }
-    geoip = write_geoip(tmp_path / "geo.mmdb", networks)
+    geoip = write_geoip(tmp_path / "geo.mmdb", networks)  # (its writer logs what it writes)
+    caplog.set_level(logging.DEBUG)
     settings = settings_for(
         own_postgres.dsn,
         data_dir=tmp_path,
