@@ -2,12 +2,13 @@
 
 In this order, the first that knows:
 
-1. the brand and model lists of Matomo's DeviceDetector (`device_detector`, LGPL-3.0, the
-   same package as the bot lists): about 2,000 brands, each with its models, many marked
-   tablet or phablet. They tell Android tablets whose agent says "Mobile" (Galaxy Tabs,
-   Fire tablets, MediaPads) and feature phones from phones. A client hint naming the model
+1. for Android, the brand and model lists of Matomo's DeviceDetector (`device_detector`,
+   LGPL-3.0, the same package as the bot lists): about 2,000 brands, each with its models,
+   many marked tablet or phablet. They tell Android tablets whose agent says "Mobile"
+   (Galaxy Tabs, Fire tablets, MediaPads), and phones whose app agent does not. A browser's
+   agent is reduced to its model first, cached per model. A client hint naming the model
    (matomo.js's `uadata` carries it) is looked up the same way: Chrome's reduced agent says
-   only "Android 10; K".
+   only "Android 10; K". Chromebooks and Android laptops are desktops before any of this.
 2. client hints, when sent: `Sec-CH-UA-Mobile: ?1` (or `uadata`'s `"mobile": true`) is a
    phone; `?0` with `Sec-CH-UA-Platform: "Android"` a tablet; a desktop platform (Windows,
    macOS, Linux, Chrome OS) a desktop.
@@ -136,13 +137,11 @@ class _DeviceList:
     """Brands behind one prefilter; a brand's models compiled on its first match (most of
     the 2,000 brands are never seen by one site)."""
 
-    def __init__(self, brands: list[_Brand]) -> None:
+    def __init__(self, regexes: list[str], brands: list[_Brand]) -> None:
         self._brands = brands
         self._patterns = PatternSet(
-            (_bounded(pattern), re.IGNORECASE, index) for index, pattern in enumerate(self._regexes)
+            (_bounded(pattern), re.IGNORECASE, index) for index, pattern in enumerate(regexes)
         )
-
-    _regexes: list[str]
 
     @classmethod
     def load(cls) -> _DeviceList:
@@ -157,10 +156,7 @@ class _DeviceList:
                     (_bounded(m["regex"]), m.get("device") or "") for m in entry.get("models", ())
                 )
                 brands.append(_Brand(entry.get("device") or "", models))
-        self = cls.__new__(cls)
-        self._regexes = regexes
-        cls.__init__(self, brands)
-        return self
+        return cls(regexes, brands)
 
     def type(self, text: str) -> str | None:
         """DeviceDetector's type for an agent (or a model name), or None."""
@@ -182,7 +178,7 @@ def _bounded(pattern: str) -> str:
 
 @functools.cache
 def device_list() -> _DeviceList:
-    """Compiled on first use (about a second; app start warms it)."""
+    """Compiled on first use (two to three seconds; app start warms it)."""
     return _DeviceList.load()
 
 
@@ -206,8 +202,6 @@ _ANDROID_MODEL = re.compile(
     r"\(Linux; (?:U; )?Android ([0-9.]{1,10})(?:; [a-z]{2}[-_][a-zA-Z]{2})?; ([^;)]{1,64}?)"
     r"(?: Build/[^;)]*)?(?:; wv)?\)"
 )
-# Agents whose own words decide: the lists know no desktop or Apple device these miss.
-_DECIDED_BY_WORDS = re.compile(r"Windows NT(?![^)]*ARM)|Macintosh|iPhone|iPad|iPod|X11; |CrOS")
 
 
 def device_type(user_agent: str, hints: Hints = NO_HINTS) -> str:
@@ -234,17 +228,13 @@ def _listed_type(user_agent: str, model: str | None) -> str | None:
     if found := _ANDROID_MODEL.search(user_agent):
         version, model = found.groups()
         return _model_type(version, model) if model != "K" else None
-    return _agent_type(user_agent)
+    return device_list().type(user_agent)  # an app's agent: "Dalvik/2.1.0 (Linux; U; ...)"
 
 
 @functools.lru_cache(maxsize=8192)
 def _model_type(version: str, model: str) -> str | None:
     # the shape the lists' patterns expect around a model: "Android 8.1; MODEL Build"
     return device_list().type(f"(Linux; Android {version or '10'}; {model} Build/)")
-
-
-def _agent_type(user_agent: str) -> str | None:
-    return device_list().type(user_agent)
 
 
 def _from_words(user_agent: str) -> str:
