@@ -1,9 +1,9 @@
 """Builds the aiohttp application: routes, and its resources in start-up order.
 
-Resources (one cleanup context each, torn down in reverse): database pools and migrations,
-the site registry, the hit writer, the scheduler. `create_app(settings)` does no I/O;
-running the app does. Three pools, so that no report can take the connections the writer
-needs, and every report query has a statement timeout.
+Resources (one cleanup context each, torn down in reverse): the GeoIP database, the referrer
+spam list, database pools and migrations, the site registry, the hit writer, the scheduler.
+`create_app(settings)` does no I/O; running the app does. Three pools, so that no report can
+take the connections the writer needs, and every report query has a statement timeout.
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ from collector.access import login, routes, share_api, share_view
 from collector.access.callers import LoginState
 from collector.appkeys import (
     CLOCK,
+    GEOIP,
     LOGIN,
     METRICS,
     POOL,
     RATE_LIMITER,
     RECEIPT_LIMIT,
+    REFERRER_SPAM,
     REPORT_POOL,
     SCHEDULER,
     SETTINGS,
@@ -49,8 +51,12 @@ from collector.storage.db import WRITE_TIMEOUT, create_pool, migrate
 from collector.storage.partitions import ensure_partitions, hour_of
 from collector.storage.writer import HitWriter
 from collector.tracking import cors, endpoint, script
+from collector.tracking.bots import bot_list
+from collector.tracking.devices import device_list
 from collector.tracking.enrich import parse_agent
+from collector.tracking.geo import open_geoip
 from collector.tracking.ratelimit import RateLimiter
+from collector.tracking.spam import open_referrer_spam
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 2.0
@@ -111,6 +117,22 @@ async def _sites(app: web.Application) -> AsyncIterator[None]:
     await registry.stop()
 
 
+async def _geoip(app: web.Application) -> AsyncIterator[None]:
+    """The operator's GeoIP database, or None (logged either way: countries on or off)."""
+    settings = app[SETTINGS]
+    geoip = open_geoip(settings.geoip_db, settings.ip_mask_level)
+    app[GEOIP] = geoip
+    yield
+    if geoip is not None:
+        geoip.close()
+
+
+async def _referrer_spam(app: web.Application) -> AsyncIterator[None]:
+    """The operator's referrer spam list, or None (logged either way)."""
+    app[REFERRER_SPAM] = open_referrer_spam(app[SETTINGS].referrer_spam_list)
+    yield
+
+
 async def _writer(app: web.Application) -> AsyncIterator[None]:
     s = app[SETTINGS]
     clock = app[CLOCK]
@@ -133,8 +155,11 @@ async def _writer(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _warm(app: web.Application) -> None:
-    """Build the user-agent rules (~0.1 s) before the first hit, not during it; and move
-    start-up objects out of the garbage collector's way (fewer, shorter pauses)."""
+    """Build the user-agent rules, bot and device lists (a few seconds) before the first hit,
+    not during it; and move start-up objects out of the garbage collector's way (fewer,
+    shorter pauses)."""
+    bot_list()
+    device_list()
     parse_agent("Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0")  # "" would skip the rules
     gc.freeze()
 
@@ -198,7 +223,7 @@ def create_app(
     )
     app[RECEIPT_LIMIT] = ReceiptLimit(settings.receipt_rate_limit, settings.receipt_max_per_hour)
     app[LOGIN] = LoginState()
-    app.cleanup_ctx.extend([_database, _sites, _writer, _scheduler])
+    app.cleanup_ctx.extend([_geoip, _referrer_spam, _database, _sites, _writer, _scheduler])
     app.on_startup.extend([_warm, endpoint.bind])
     for path in sorted(cors.TRACKING_PATHS):
         app.router.add_get(path, cors.with_cors(endpoint.pixel))

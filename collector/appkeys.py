@@ -15,7 +15,9 @@ from collector.privacy.receipt_limit import ReceiptLimit
 from collector.retention.scheduler import Scheduler
 from collector.sites import SiteRegistry
 from collector.storage.writer import HitWriter
+from collector.tracking.geo import GeoIP
 from collector.tracking.ratelimit import RateLimiter
+from collector.tracking.spam import ReferrerSpam
 
 if TYPE_CHECKING:
     from collector.access.callers import LoginState
@@ -36,3 +38,5 @@ RATE_LIMITER: web.AppKey[RateLimiter | None] = web.AppKey("rate_limiter")
 RECEIPT_LIMIT = web.AppKey("receipt_limit", ReceiptLimit)
 TRACKING: web.AppKey[Tracking] = web.AppKey("tracking")
 LOGIN: web.AppKey[LoginState] = web.AppKey("login")
+GEOIP: web.AppKey[GeoIP | None] = web.AppKey("geoip")  # None: no COLLECTOR_GEOIP_DB
+REFERRER_SPAM: web.AppKey[ReferrerSpam | None] = web.AppKey("referrer_spam")

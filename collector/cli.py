@@ -91,6 +91,12 @@ def start_banner(
         f"Nothing is kept until the browser opts in: open {base}/optout in it and turn "
         "statistics on."
     )
+    if settings.geoip_db is None:
+        lines.append("Countries: off (COLLECTOR_GEOIP_DB is not set; README, Countries)")
+    else:
+        lines.append(
+            f"Countries: from {settings.geoip_db}, looked up with the truncated address only"
+        )
     if settings.api_token:
         lines.append(
             f"Dashboard: {base}/dashboard (log in with an empty name and COLLECTOR_API_TOKEN;"

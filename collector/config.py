@@ -147,6 +147,14 @@ class Settings:
         default=10_000,
         metadata=_env("RECEIPT_MAX_PER_HOUR", "consent receipts per hour in all; 0: off"),
     )
+    geoip_db: Path | None = field(
+        default=None,
+        metadata=_env("GEOIP_DB", "MaxMind-format database for countries; unset: no countries"),
+    )
+    referrer_spam_list: Path | None = field(
+        default=None,
+        metadata=_env("REFERRER_SPAM_LIST", "referrer spam hosts, one a line; unset: none"),
+    )
 
     def __post_init__(self) -> None:
         _check(self.ip_mask_level in (1, 2, 3), "IP_MASK_LEVEL", "must be 1, 2 or 3")
@@ -182,6 +190,16 @@ class Settings:
         _check(self.report_timeout_ms >= 100, "REPORT_TIMEOUT_MS", "must be >= 100")
         _check(self.receipt_rate_limit >= 0, "RECEIPT_RATE_LIMIT", "must be >= 0 (0: off)")
         _check(self.receipt_max_per_hour >= 0, "RECEIPT_MAX_PER_HOUR", "must be >= 0 (0: off)")
+        _check(
+            self.geoip_db is None or self.geoip_db.is_file(),
+            "GEOIP_DB",
+            f"no such file: {self.geoip_db}",
+        )
+        _check(
+            self.referrer_spam_list is None or self.referrer_spam_list.is_file(),
+            "REFERRER_SPAM_LIST",
+            f"no such file: {self.referrer_spam_list}",
+        )
 
     @property
     def embedded(self) -> bool:
@@ -270,6 +288,8 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "cookie_domain": _cookie_domain,
     "policy_version": lambda v: str(v).strip(),
     "timezone": lambda v: str(v).strip(),
+    "geoip_db": lambda v: Path(str(v).strip()) if str(v).strip() else None,
+    "referrer_spam_list": lambda v: Path(str(v).strip()) if str(v).strip() else None,
 }
 
 

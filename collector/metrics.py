@@ -14,7 +14,11 @@ COUNTERS: dict[str, str] = {
     "hits_accepted": "hits queued for writing",
     "hits_dropped": (
         "hits answered as usual but not kept: no_consent, privacy_signal, bot, media, form,"
-        " custom_action"
+        " custom_action, referrer_spam"
+    ),
+    "bots_dropped": (
+        "hits of bots not kept, by kind: ai, automation, crawler, feed, library, monitoring,"
+        " preview, scanner, search, service, other"
     ),
     "hits_rejected": "hits refused with a 4xx and a reason (bad input), or invalid in a bulk",
     "hits_refused_full": "hits refused with 503: the queue was full",
@@ -34,7 +38,8 @@ COUNTERS: dict[str, str] = {
         "choices over the receipt limit, no receipt written: optin (refused), optout (applied)"
     ),
 }
-LABELLED = frozenset({"hits_dropped", "consent_receipts", "receipts_limited"})
+LABELLED = frozenset({"hits_dropped", "bots_dropped", "consent_receipts", "receipts_limited"})
+LABEL_NAMES = {"bots_dropped": "kind"}  # the others are split by `reason`
 
 
 class Metrics:
@@ -44,7 +49,8 @@ class Metrics:
         self._help: dict[str, str] = {}
 
     def count(self, name: str, label: str = "", amount: int = 1) -> None:
-        """Add to counter `name`, optionally split by one `reason`-style label value."""
+        """Add to counter `name`, optionally split by one label value (`reason`, or the
+        counter's name in LABEL_NAMES)."""
         self.counters[(name, label)] += amount
 
     def gauge(self, name: str, read: Callable[[], float], help_text: str = "") -> None:
@@ -64,8 +70,9 @@ class Metrics:
             samples = [(label, v) for (n, label), v in sorted(self.counters.items()) if n == name]
             if not samples and name not in LABELLED:
                 samples = [("", 0)]
+            label_name = LABEL_NAMES.get(name, "reason")
             for label, v in samples:
-                tag = f'{{reason="{label}"}}' if label else ""
+                tag = f'{{{label_name}="{label}"}}' if label else ""
                 lines.append(f"collector_{name}{tag} {v}")
         for name, read in sorted(self._gauges.items()):
             if self._help[name]:

@@ -298,3 +298,16 @@ async def dashboard_cookie(base: str, name: str = "", password: str = "test-toke
     assert status == 303, status
     [session] = [c for c in cookies if c.startswith("collector_dashboard=")]
     return session.split(";")[0].partition("=")[2]
+
+
+def write_geoip(path: Path, networks: dict[str, dict[str, Any]]) -> Path:
+    """A small MaxMind-format database (IPv6 tree holding IPv4 too, as DB-IP's and GeoLite2's
+    are): `{"203.0.0.0/24": {"country": {"iso_code": "DE"}}, ...}`."""
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="Test-City")
+    for network, record in networks.items():
+        writer.insert_network(IPSet([network]), record)
+    writer.to_db_file(str(path))
+    return path

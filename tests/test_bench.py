@@ -73,3 +73,16 @@ def test_ingest_benchmark_stores_both_copies(database_url: str) -> None:
     result = _run("ingest.py", "--rows", "2000", "--rounds", "2", database_url=database_url)
     assert result["stored"] == 2 * 2 * 2000
     assert result["ratio"] > 0
+
+
+def test_agents_benchmark_reports_what_the_readme_quotes(database_url: str) -> None:
+    result = _run("agents.py", "--agents", "300", database_url=database_url)
+    for key in (
+        "baseline_ua_parser_us",
+        "bots_uncached_us",
+        "agent_uncached_us",
+        "devices_uncached_us",
+        "agent_cached_us",
+    ):
+        assert result[key] > 0
+    assert result["agents"] == 300

@@ -16,7 +16,7 @@ def readme_metrics() -> set[str]:
     section = (ROOT / "README.md").read_text().split("## Health, readiness, metrics", 1)[1]
     section = section.split("\n## ", 1)[0]
     return set(
-        re.findall(r"^\| `(collector_\w+)(?:\{reason\})?` \| (?:counter|gauge) \|", section, re.M)
+        re.findall(r"^\| `(collector_\w+)(?:\{\w+\})?` \| (?:counter|gauge) \|", section, re.M)
     )
 
 
@@ -36,7 +36,9 @@ def test_a_counter_shows_zero_before_it_counts_and_a_labelled_one_no_sample() ->
         "# TYPE collector_hits_dropped counter\n" in text and "collector_hits_dropped{" not in text
     )
     metrics.count("hits_dropped", "bot", 2)
+    metrics.count("bots_dropped", "ai")
     assert 'collector_hits_dropped{reason="bot"} 2\n' in metrics.render()
+    assert 'collector_bots_dropped{kind="ai"} 1\n' in metrics.render()
 
 
 def test_every_counter_the_code_counts_is_declared() -> None:

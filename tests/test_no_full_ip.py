@@ -1,6 +1,7 @@
 """Promise P2 across everything at once: realistic traffic from many clients (IPv4, IPv6) via a
 trusted proxy, good and bad requests, rate limiting, a database outage with a spill file and
-503s; afterwards no full client address is in the database, the logs or the spill file."""
+503s, countries looked up; afterwards no full client address is in the database, the logs or
+the spill file."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from tests.support import (
     request,
     running_app,
     settings_for,
+    write_geoip,
 )
 
 V4 = [f"203.0.{i}.{100 + i}" for i in range(1, 25)]
@@ -70,10 +72,26 @@ async def _traffic(srv: Running, client: str, n: int) -> list[int]:
 async def test_no_full_client_address_in_database_logs_or_spill_file(
     own_postgres: StoppablePostgres, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # A countries database whose entry for each full address (a /32, a /128) names that
+    # address as its region: a lookup of a full address would put it into the database.
+    networks: dict[str, dict] = {}
+    for client in CLIENTS:
+        ip = ipaddress.ip_address(client)
+        prefix = ipaddress.ip_network(f"{client}/{24 if ip.version == 4 else 64}", strict=False)
+        networks[str(prefix)] = {
+            "country": {"iso_code": "DE"},
+            "subdivisions": [{"iso_code": "BY"}],
+        }
+        networks[f"{client}/{ip.max_prefixlen}"] = {
+            "country": {"iso_code": "FR"},
+            "subdivisions": [{"names": {"en": client}}],
+        }
+    geoip = write_geoip(tmp_path / "geo.mmdb", networks)  # (its writer logs what it writes)
     caplog.set_level(logging.DEBUG)
     settings = settings_for(
         own_postgres.dsn,
         data_dir=tmp_path,
+        geoip_db=geoip,
         trusted_proxies=(ipaddress.ip_network("127.0.0.0/8"),),
         ip_mask_level=1,  # the least truncation: a /24 or /64 per client here
         queue_size=8,
@@ -102,11 +120,19 @@ async def test_no_full_client_address_in_database_logs_or_spill_file(
         own_postgres.start()
         await srv.flush()
         dump = await dump_database(srv.pool)
+        places = {
+            (r["country"], r["region"])
+            for r in await srv.rows("SELECT DISTINCT country, region FROM hits WHERE site_id = $1")
+        }
         metrics = srv.app[METRICS]
         assert metrics.value("hits_spilled") > 0 and metrics.value("hits_replayed") > 0
         assert srv.app[WRITER].depth == 0
     assert {200, 400, 429, 503} <= set(statuses)
     assert spill and dump
+    # Every hit's prefix was looked up, never a full address (FR, with the address as region).
+    # No region: the /32 inside splits the /24, so the database's network holding the prefix's
+    # first address is smaller than the prefix, and a region would be a guess.
+    assert places == {("DE", None)}
     logs = caplog.text
     assert "GET /matomo.php" in logs  # the access log was captured
     found = [

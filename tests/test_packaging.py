@@ -28,7 +28,7 @@ def test_package_list_names_every_folder_under_collector_and_sql() -> None:
     assert set(config["packages"]) == expected
 
 
-def test_wheel_builds_without_warnings_and_carries_sql_and_static(tmp_path: Path) -> None:
+def test_wheel_builds_without_warnings_and_carries_sql_static_and_data(tmp_path: Path) -> None:
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path), str(ROOT)],
         check=True,
@@ -43,3 +43,4 @@ def test_wheel_builds_without_warnings_and_carries_sql_and_static(tmp_path: Path
         assert f"collector/sql/{sql.relative_to(ROOT / 'sql')}" in names
     for static in (ROOT / "collector" / "static").iterdir():
         assert f"collector/static/{static.name}" in names
+    assert "collector/tracking/referrer_hosts.json" in names  # read at run time (referrers.py)

@@ -322,8 +322,11 @@ async def countries(call: Call, period: Period) -> list[Row]:
         raise PluginMissing("UserCountry")
     rows = []
     for r in await _report(call, "countries", period):
-        code = str(_first(r, "country_code", "code", "country") or "xx").lower()
-        row: Row = {"label": _first(r, "country_name", "name") or code.upper(), "code": code}
+        value = str(_first(r, "country_code", "code", "country") or "")
+        # Matomo: "xx" / "Unknown" for no country; a folded row is its "Others"
+        code = "xx" if value in ("", "(unknown)") else value.lower()
+        label = {"xx": "Unknown", "(others)": "Others"}.get(code, code.upper())
+        row: Row = {"label": label, "code": code}
         row["nb_visits"] = _first(r, "visits", "nb_visits") or 0
         if (actions := _first(r, "actions", "nb_actions")) is not None:
             row["nb_actions"] = actions

@@ -175,6 +175,21 @@ def _cookie_section(s: Settings, lang: str) -> Section:
     return Section("Cookies", paragraphs, rows)
 
 
+def _countries(s: Settings, lang: str) -> str:
+    """Said only when countries are on (COLLECTOR_GEOIP_DB)."""
+    if s.geoip_db is None:
+        return ""
+    return _t(
+        lang,
+        " The country (and, where the shortened address still tells, the region) is looked "
+        "up from the shortened IP address only, in a database on our own server; the full "
+        "address is never used for it.",
+        " Das Land (und, wo die gekürzte Adresse es noch erkennen lässt, die Region) wird "
+        "allein aus der gekürzten IP-Adresse ermittelt, mit einer Datenbank auf unserem "
+        "eigenen Server; die vollständige Adresse wird dafür nie verwendet.",
+    )
+
+
 def notice_sections(s: Settings, lang: str) -> list[Section]:
     collected = Section(
         _t(lang, "Website statistics", "Statistik über die Nutzung der Website"),
@@ -185,19 +200,23 @@ def notice_sections(s: Settings, lang: str) -> list[Section]:
                 "service we run ourselves. Recorded per page view: the page address and title, "
                 "the time, the page you came from, search terms used on this site, downloads "
                 "and links followed, browser and operating system type, device type, language, "
-                "screen size, and a shortened IP address; where the website asks for it, also "
-                "how long the page took to load, goals reached, orders with their products "
-                "and totals (never the order number), which content was seen or clicked, and "
-                "values the website defines for its own statistics. Reports show totals only.",
+                "screen size, and a shortened IP address"
+                + (", and the country" if s.geoip_db else "")
+                + "; where the website asks for it, also how long the page took to load, goals "
+                "reached, orders with their products and totals (never the order number), which "
+                "content was seen or clicked, and values the website defines for its own "
+                "statistics." + _countries(s, "en") + " Reports show totals only.",
                 "Mit Ihrer Einwilligung zählen wir, wie diese Website genutzt wird, mit einem "
                 "Analysedienst, den wir selbst betreiben. Je Seitenaufruf erfasst werden: "
                 "Adresse und Titel der Seite, die Uhrzeit, die Seite, von der Sie kamen, "
                 "Suchbegriffe der Suche dieser Website, Downloads und aufgerufene Links, Typ "
                 "von Browser und Betriebssystem, Gerätetyp, Sprache, Bildschirmgröße und eine "
-                "gekürzte IP-Adresse; wo die Website es vorsieht, auch die Ladezeit der Seite, "
-                "erreichte Ziele, Bestellungen mit Produkten und Summen (nie die "
-                "Bestellnummer), welche Inhalte gesehen oder angeklickt wurden, und Werte, die "
-                "die Website für ihre eigene Statistik festlegt. Berichte zeigen nur Summen.",
+                "gekürzte IP-Adresse"
+                + (" sowie das Land" if s.geoip_db else "")
+                + "; wo die Website es vorsieht, auch die Ladezeit der Seite, erreichte Ziele, "
+                "Bestellungen mit Produkten und Summen (nie die Bestellnummer), welche Inhalte "
+                "gesehen oder angeklickt wurden, und Werte, die die Website für ihre eigene "
+                "Statistik festlegt." + _countries(s, "de") + " Berichte zeigen nur Summen.",
             )
         ],
     )

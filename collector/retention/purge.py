@@ -36,7 +36,7 @@ HOURS_AHEAD = 48  # a hit just after midnight, or a day of outage later, finds i
 # Dropping a partition locks all of `hits`; rather than queue behind a long query (and make
 # every write queue behind us), give up and let the next run (seconds later) retry.
 DROP_LOCK_TIMEOUT = "3s"
-# Every aggregate table (migrations 002, 007); a test keeps this list complete.
+# Every aggregate table (migrations 002, 007, 008); a test keeps this list complete.
 AGGREGATE_TABLES = (
     "agg_site_hours",
     "agg_pages",
@@ -53,6 +53,9 @@ AGGREGATE_TABLES = (
     "agg_contents",
     "agg_page_timings",
     "agg_dimensions",
+    "agg_countries",  # 008
+    "agg_screens",
+    "agg_languages",
 )
 
 

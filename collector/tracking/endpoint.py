@@ -18,13 +18,24 @@ import orjson
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from collector.appkeys import CLOCK, METRICS, RATE_LIMITER, SETTINGS, SITES, TRACKING, WRITER
+from collector.appkeys import (
+    CLOCK,
+    GEOIP,
+    METRICS,
+    RATE_LIMITER,
+    REFERRER_SPAM,
+    SETTINGS,
+    SITES,
+    TRACKING,
+    WRITER,
+)
 from collector.body import read_body
 from collector.config import Settings
 from collector.metrics import Metrics
 from collector.storage.writer import HitWriter
 from collector.tracking.anonymise import anonymise_ip, client_address
 from collector.tracking.consent import consent_names, gate, parse_cookies
+from collector.tracking.geo import NOWHERE, GeoIP
 from collector.tracking.hit import Drop, Hit
 from collector.tracking.params import (
     LIMITS,
@@ -43,6 +54,7 @@ from collector.tracking.session import (
     session_cookie_header,
     session_from_cookie,
 )
+from collector.tracking.spam import ReferrerSpam
 
 
 @dataclass(slots=True)
@@ -56,6 +68,8 @@ class Tracking:
     clock: Callable[[], datetime]
     limiter: RateLimiter | None
     consent_names: tuple[str, ...]  # collector_consent and COLLECTOR_CONSENT_COOKIES
+    geoip: GeoIP | None
+    referrer_spam: ReferrerSpam | None
 
 
 async def bind(app: web.Application) -> None:
@@ -69,6 +83,8 @@ async def bind(app: web.Application) -> None:
         app[CLOCK],
         app[RATE_LIMITER],
         consent_names(settings.consent_cookies),
+        app[GEOIP],
+        app[REFERRER_SPAM],
     )
 
 
@@ -150,6 +166,8 @@ async def track(
         return bulk.answer(0, []) if bulk else _answer(batch[0] or {})
 
     session_id = session_from_cookie(cookies.get(SESSION_COOKIE))
+    # Once per request, from the truncated address only (geo.py); cached per prefix.
+    location = t.geoip.locate(ip_prefix) if t.geoip is not None else NOWHERE
     ctx = HitContext(
         session_id=session_id or new_session(),
         new_session=session_id is None,
@@ -157,6 +175,10 @@ async def track(
         user_agent=headers.get("User-Agent", ""),
         accept_language=headers.get("Accept-Language"),
         now=t.clock(),
+        country=location.country,
+        region=location.region,
+        ua_mobile=headers.get("Sec-CH-UA-Mobile"),
+        ua_platform=headers.get("Sec-CH-UA-Platform"),
     )
     hits: list[Hit] = []
     invalid: list[int] = []
@@ -168,6 +190,7 @@ async def track(
                 t.find_site,
                 api_token=settings.api_token,
                 retention_days=settings.retention_days,
+                referrer_spam=t.referrer_spam,
             )
             if params is not None
             else None
@@ -180,6 +203,8 @@ async def track(
             invalid.append(index)  # as Matomo's BulkTracking: the others are tracked
         elif isinstance(result, Drop):
             metrics.count("hits_dropped", result.reason)
+            if result.kind is not None:
+                metrics.count("bots_dropped", result.kind)
         else:
             hits.append(result)
 

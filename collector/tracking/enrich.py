@@ -1,4 +1,5 @@
-"""What a hit is grouped by in reports: browser, device, bot or not, referrer, campaign.
+"""What a hit is grouped by in reports: browser, device, bot or not (bots.py), referrer,
+campaign.
 
 Pure functions, no I/O. `parse_agent` is cached: a site's visitors share few distinct
 user agents, and the cache is bounded in entries and in key length so that no client can
@@ -16,6 +17,8 @@ from urllib.parse import parse_qsl, urlsplit
 from ua_parser import Domain, load_lazy_builtins
 from ua_parser.regex import Resolver
 
+from collector.tracking.bots import bot_list
+from collector.tracking.devices import NO_HINTS, Hints, device_type
 from collector.tracking.referrers import search_engine, social_network
 
 AGENT_CACHE_SIZE = 4096
@@ -33,29 +36,12 @@ class Agent:
     os: str | None
     device: str  # desktop, mobile, tablet, bot
     is_bot: bool
+    bot: str | None = None  # the kind of bot (bots.KINDS), counted when dropped
 
 
-_NO_AGENT = Agent(browser=None, browser_version=None, os=None, device="bot", is_bot=True)
-
-# Crawlers, link previewers, uptime monitors, audit tools, headless browsers and HTTP
-# libraries that ua-parser does not put in its "Spider" device family. "bot" must end a
-# word and not follow "cu", so that Cubot phones ("CUBOT X30") stay people. Matched
-# against the lowercased string: re.IGNORECASE made this ~5x slower than the rules table.
-_BOT_MARKERS = re.compile(
-    r"""
-      (?<!cu)bot\b | crawl | spider | slurp | archiver | mediapartners
-    | headless | lighthouse | gtmetrix | ptst/ | phantomjs
-    | python-requests | python-urllib | aiohttp | httpx | curl/ | wget | go-http-client
-    | okhttp | java/ | libwww | scrapy | axios/ | node-fetch
-    | monitor | uptime | pingdom | statuscake
-    | facebookexternalhit | embedly | preview | whatsapp/
-    """,
-    re.VERBOSE,
+_NO_AGENT = Agent(
+    browser=None, browser_version=None, os=None, device="bot", is_bot=True, bot="other"
 )
-# Checked before _MOBILE: iPads and Kindles also say "Mobile". "Tablet PC" is an old
-# Windows desktop token.
-_TABLET = re.compile(r"iPad|Tablet(?! PC)|Kindle|Silk/|PlayBook")
-_MOBILE = re.compile(r"Mobi|iPhone|iPod|Opera Mini|BlackBerry|Windows Phone")
 
 
 @functools.cache
@@ -64,30 +50,41 @@ def _resolver() -> Resolver:
     return Resolver(load_lazy_builtins())
 
 
-def parse_agent(user_agent: str) -> Agent:
-    """Browser, major version, OS, device class and bot verdict for a User-Agent header."""
+def parse_agent(user_agent: str, hints: Hints = NO_HINTS) -> Agent:
+    """Browser, major version, OS, device class and bot verdict for a User-Agent header and
+    the client hints sent with it (devices.py)."""
+    return _parse_agent(_checked(user_agent), hints)
+
+
+def bot_kind(user_agent: str) -> str | None:
+    """The bot verdict of `parse_agent` alone (the tests' corpora: no browser, no device)."""
+    user_agent = _checked(user_agent)
+    return bot_list().kind(user_agent) if user_agent.strip() else _NO_AGENT.bot
+
+
+def _checked(user_agent: str) -> str:
     if not user_agent.isascii():
         # aiohttp keeps undecodable header bytes as lone surrogates; the Rust side
         # cannot take those, and "?" loses nothing the rules look at.
         user_agent = user_agent.encode("utf-8", "replace").decode("utf-8")
-    return _parse_agent(user_agent[:MAX_AGENT_LENGTH])
+    return user_agent[:MAX_AGENT_LENGTH]
 
 
 @functools.lru_cache(maxsize=AGENT_CACHE_SIZE)
-def _parse_agent(user_agent: str) -> Agent:
+def _parse_agent(user_agent: str, hints: Hints) -> Agent:
     if not user_agent.strip():
         return _NO_AGENT
     result = _resolver()(user_agent, Domain.ALL)
-    is_bot = (result.device is not None and result.device.family == "Spider") or bool(
-        _BOT_MARKERS.search(user_agent.lower())
-    )
+    bot = bot_list().kind(user_agent)
+    is_bot = bot is not None
     browser = result.user_agent
     return Agent(
         browser=_label(browser.family) if browser else None,
         browser_version=_label(browser.major) if browser else None,
         os=_label(result.os.family) if result.os else None,
-        device="bot" if is_bot else _device(user_agent),
+        device="bot" if is_bot else device_type(user_agent, hints),
         is_bot=is_bot,
+        bot=bot,
     )
 
 
@@ -95,14 +92,6 @@ def _label(value: str | None) -> str | None:
     if not value or value == "Other":  # ua-parser's name for "no rule matched"
         return None
     return value[:MAX_NAME_LENGTH]
-
-
-def _device(user_agent: str) -> str:
-    mobile = _MOBILE.search(user_agent) is not None
-    # Android without "Mobi" anywhere is a tablet, by Android's own convention.
-    if _TABLET.search(user_agent) or ("Android" in user_agent and not mobile):
-        return "tablet"
-    return "mobile" if mobile else "desktop"
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,6 +80,8 @@ class Hit:
     pf_dm2: int | None = None
     pf_onl: int | None = None
     dimensions: str | None = None
+    country: str | None = None  # ISO 3166-1 alpha-2, from the truncated address (geo.py)
+    region: str | None = None  # "DE-BY", where the truncated address still tells (geo.py)
 
     def record(self) -> tuple[object, ...]:
         """The row for COPY, in `COLUMNS` order."""
@@ -99,6 +101,7 @@ class DropReason(enum.StrEnum):
     MEDIA = "media"  # ma_* (MediaAnalytics): not kept, see README "Tracking API"
     FORM = "form"  # fa_* (FormAnalytics): not kept
     CUSTOM_ACTION = "custom_action"  # ca=1 that is none of the actions the collector counts
+    REFERRER_SPAM = "referrer_spam"  # the referrer is on COLLECTOR_REFERRER_SPAM_LIST
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,3 +109,4 @@ class Drop:
     """A request that is answered as usual but not kept (not an error of the client)."""
 
     reason: DropReason
+    kind: str | None = None  # for bots: which kind (tracking/bots.py KINDS)

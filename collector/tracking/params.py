@@ -100,6 +100,10 @@ class HitContext:
     user_agent: str
     accept_language: str | None
     now: datetime
+    country: str | None = None  # from the truncated address (geo.py), once per request
+    region: str | None = None
+    ua_mobile: str | None = None  # client hints: Sec-CH-UA-Mobile, Sec-CH-UA-Platform
+    ua_platform: str | None = None
 
 
 def parse_query(query: str) -> dict[str, str] | Reject:
@@ -448,6 +452,8 @@ def _parse(
         pv_id=pv_id if pv_id and _PV_ID.match(pv_id) else None,
         ip_prefix=ctx.ip_prefix,
         revenue=_optional_number(get("revenue"), "revenue", -1e15, 1e15),
+        country=ctx.country,
+        region=ctx.region,
     )
     _details(hit, action, site, params)
     return hit

@@ -1,6 +1,7 @@
 """The hit path after the handler has truncated the IP and passed the consent gate:
 
-    parse + validate (goals matched)  ->  enrich (user agent, referrer, campaign; bots dropped)
+    parse + validate (goals matched)  ->  referrer spam dropped  ->  enrich (user agent and
+    client hints, referrer, campaign; bots dropped)
 
 Pure functions: each returns the `Hit`, a `Drop` (answered as usual, counted, not kept) or
 a `Reject` (bad input, answered 4xx). The handler runs them in this order for every request
@@ -11,15 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from collector.tracking.devices import NO_HINTS, Hints, request_hints
 from collector.tracking.enrich import classify_referrer, extract_campaign, parse_agent
 from collector.tracking.hit import Drop, DropReason, Hit
 from collector.tracking.params import HitContext, Reject, Site, parse_hit
+from collector.tracking.spam import ReferrerSpam
 
 
-def enrich_hit(hit: Hit, user_agent: str, site: Site) -> Hit | Drop:
-    agent = parse_agent(user_agent)
+def enrich_hit(hit: Hit, user_agent: str, site: Site, hints: Hints = NO_HINTS) -> Hit | Drop:
+    agent = parse_agent(user_agent, hints)
     if agent.is_bot:
-        return Drop(DropReason.BOT)
+        return Drop(DropReason.BOT, agent.bot)
     hit.browser, hit.browser_version = agent.browser, agent.browser_version
     hit.os, hit.device = agent.os, agent.device
     campaign = extract_campaign(hit.url)
@@ -38,10 +41,19 @@ def process_hit(
     *,
     api_token: str | None,
     retention_days: int,
+    referrer_spam: ReferrerSpam | None = None,
 ) -> Hit | Drop | Reject:
     hit = parse_hit(params, ctx, find_site, api_token=api_token, retention_days=retention_days)
     if not isinstance(hit, Hit):  # Reject, or a Drop: media, forms, ca=1 of no known kind
         return hit
+    if referrer_spam is not None and referrer_spam.is_spam(hit.referrer):
+        return Drop(DropReason.REFERRER_SPAM)
     site = find_site(hit.site_id)
     assert site is not None  # parse_hit found it a moment ago
-    return enrich_hit(hit, params.get("ua") or ctx.user_agent, site)
+    forwarded = params.get("ua")  # a server-side client's visitor agent
+    hints = NO_HINTS
+    if ctx.ua_mobile is not None or ctx.ua_platform is not None or "uadata" in params:
+        hints = request_hints(
+            ctx.ua_mobile, ctx.ua_platform, params.get("uadata"), own_agent=not forwarded
+        )
+    return enrich_hit(hit, forwarded or ctx.user_agent, site, hints)

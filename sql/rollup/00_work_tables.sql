@@ -58,7 +58,12 @@ CREATE TEMP TABLE IF NOT EXISTS r_hits (
     pf_dm1           integer,
     pf_dm2           integer,
     pf_onl           integer,
-    dimensions       jsonb
+    dimensions       jsonb,
+    -- issue #17 (appended): visit-level, read from the start hit
+    country          text NOT NULL,
+    region           text NOT NULL,
+    resolution       text NOT NULL,
+    lang             text NOT NULL
 ) ON COMMIT DELETE ROWS;
 
 -- The hits of every visit, twice: as the aggregates hold them (sign -1, to subtract) and as
@@ -129,7 +134,11 @@ CREATE TEMP TABLE IF NOT EXISTS r_visits (
     campaign_content text NOT NULL,
     browser          text NOT NULL,
     os               text NOT NULL,
-    device           text NOT NULL
+    device           text NOT NULL,
+    country          text NOT NULL,
+    region           text NOT NULL,
+    resolution       text NOT NULL,
+    lang             text NOT NULL
 ) ON COMMIT DELETE ROWS;
 
 -- Orders of every visit (and sign), an order that repeats an earlier one of its visit (same

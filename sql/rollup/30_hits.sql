@@ -17,7 +17,9 @@ SELECT h.site_id, h.session_id, h.ts, h.ctid, h.arrival < :arrived_from, h.actio
        coalesce(h.browser, ''), coalesce(h.os, ''), coalesce(h.device, ''),
        h.goals, h.revenue, h.ec_subtotal, h.ec_tax, h.ec_shipping, h.ec_discount, h.ec_items,
        h.content_name, coalesce(h.content_piece, ''), coalesce(strip_url(h.content_target), ''),
-       h.pf_net, h.pf_srv, h.pf_tfr, h.pf_dm1, h.pf_dm2, h.pf_onl, h.dimensions
+       h.pf_net, h.pf_srv, h.pf_tfr, h.pf_dm1, h.pf_dm2, h.pf_onl, h.dimensions,
+       coalesce(h.country, ''), coalesce(h.region, ''), coalesce(h.resolution, ''),
+       coalesce(h.lang, '')
 FROM r_sessions s
 JOIN hits h ON h.site_id = s.site_id AND h.session_id = s.session_id AND h.ts >= s.run_start
 WHERE h.arrival < :arrived_until AND h.ts < :ts_until

@@ -274,6 +274,23 @@ async def test_version_live_counters_and_goals(seeded: Seeded) -> None:
     assert one["nb_conversions"] == rows[0]["conversions"]
 
 
+async def test_countries_as_matomo_names_an_unknown_one(seeded: Seeded) -> None:
+    # this server has no COLLECTOR_GEOIP_DB: every visit's country is unknown, "xx" in Matomo
+    rows = await call(seeded, "UserCountry.getCountry", **period(seeded))
+    async with seeded.server.pool.acquire() as conn:
+        [ours] = await run_report(conn, "countries", seeded.site, seeded.d1, seeded.d2)
+    assert ours["country"] == "(unknown)"
+    assert rows == [
+        {
+            "label": "Unknown",
+            "code": "xx",
+            "nb_visits": ours["visits"],
+            "nb_actions": ours["actions"],
+            "segment": "countryCode==xx",
+        }
+    ]
+
+
 async def test_bulk_requests_answer_each_in_order(seeded: Seeded) -> None:
     inner = [
         urlencode({"method": "VisitsSummary.get", "idSite": seeded.site, **period(seeded)}),

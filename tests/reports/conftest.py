@@ -18,7 +18,7 @@ import pytest
 
 from collector.appkeys import SITES
 from collector.goals import GoalSpec, add_dimension, add_goal
-from tests.support import CONSENT, Running, running_app, settings_for
+from tests.support import CONSENT, Running, running_app, settings_for, write_geoip
 
 FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 CHROME_ANDROID = (
@@ -102,6 +102,8 @@ async def seed(server: Running, d1: date) -> None:
         pf_srv=180,
         pf_onl=40,
         **{f"dimension{server.dimensions[0]}": "member"},
+        lang="de-AT",
+        res="1920x1080",
     )
     await a.hit(at(d1, "10:02:00"), "/about?x=secret#frag", action_name="About", lang="de")
     await a.hit(
@@ -147,7 +149,11 @@ async def seed(server: Running, d1: date) -> None:
     # Visit E: from Facebook, one pageview and a heartbeat: still a bounce, but 30 s long.
     e = Browser(server, CHROME_WINDOWS)
     await e.hit(
-        at(d2, "11:00:00"), "/contact", action_name="Contact", urlref="https://m.facebook.com/"
+        at(d2, "11:00:00"),
+        "/contact",
+        action_name="Contact",
+        urlref="https://m.facebook.com/",
+        lang="en",
     )
     await e.hit(at(d2, "11:00:30"), "/contact", ping=1)
 
@@ -158,13 +164,20 @@ async def seed(server: Running, d1: date) -> None:
 
 
 @pytest.fixture(scope="package")
-async def seeded(database_url: str) -> AsyncIterator[Seeded]:
+async def seeded(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Seeded]:
     """The app with the fixed hit set on its own site; the clock left at noon after D3.
 
     D1 is three days ago (real time), so a retention job working on the real date would
     keep these hits; the answers do not depend on which day it is.
     """
-    async with running_app(settings_for(database_url)) as server:
+    # Every hit comes from 127.0.0.1, looked up as 127.0.0.0 (mask level 2): in Berlin.
+    geoip = write_geoip(
+        tmp_path_factory.mktemp("geoip") / "test.mmdb",
+        {"127.0.0.0/16": {"country": {"iso_code": "DE"}, "subdivisions": [{"iso_code": "BE"}]}},
+    )
+    async with running_app(settings_for(database_url, geoip_db=geoip)) as server:
         domain = f"reports-{secrets.token_hex(4)}.example"
         server.site_id = await server.add_site("Reports site", domain)
         server.domain = domain

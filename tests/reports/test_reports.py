@@ -15,6 +15,7 @@ REPORTS = [
     "browsers",
     "campaigns",
     "contents",
+    "countries",  # issue #17
     "devices",
     "dimensions",
     "downloads",
@@ -27,12 +28,15 @@ REPORTS = [
     "goal-entry-pages",
     "goals",
     "goals-over-time",
+    "languages",  # issue #17
     "os",
     "outlinks",
     "page-performance",
     "pages",
     "products",
     "referrers",
+    "regions",  # issue #17
+    "screen-sizes",  # issue #17
     "search-engines",
     "site-search",
     "summary",
@@ -157,6 +161,39 @@ async def test_browsers_os_and_devices_count_visits_and_never_the_bot(seeded: Se
         {"device": "desktop", "visits": 2, "actions": 4, "bounce_rate": 50.0},
         {"device": "tablet", "visits": 2, "actions": 5, "bounce_rate": 50.0},
         {"device": "mobile", "visits": 1, "actions": 4, "bounce_rate": 0.0},
+    ]
+
+
+async def test_screen_sizes_by_width_class_and_resolution_of_the_visits_first_hit(
+    seeded: Seeded,
+) -> None:
+    assert await report(seeded, "screen-sizes") == [
+        {"width": "(unknown)", "resolution": None, "visits": 3, "actions": 6, "bounce_rate": 66.7},
+        {"width": "< 576", "resolution": "412x915", "visits": 1, "actions": 4, "bounce_rate": 0.0},
+        {
+            "width": "≥ 1920",
+            "resolution": "1920x1080",
+            "visits": 1,
+            "actions": 3,
+            "bounce_rate": 0.0,
+        },
+    ]
+
+
+async def test_languages_by_primary_language_counting_those_with_a_region(seeded: Seeded) -> None:
+    assert await report(seeded, "languages") == [
+        {"language": "(unknown)", "visits": 3, "with_region": 0, "actions": 9, "bounce_rate": 33.3},
+        {"language": "de", "visits": 1, "with_region": 1, "actions": 3, "bounce_rate": 0.0},
+        {"language": "en", "visits": 1, "with_region": 0, "actions": 1, "bounce_rate": 100.0},
+    ]
+
+
+async def test_countries_and_regions_from_the_geoip_database(seeded: Seeded) -> None:
+    assert await report(seeded, "countries") == [
+        {"country": "DE", "visits": 5, "actions": 13, "bounce_rate": 40.0}
+    ]
+    assert await report(seeded, "regions") == [
+        {"country": "DE", "region": "DE-BE", "visits": 5, "actions": 13, "bounce_rate": 40.0}
     ]
 
 

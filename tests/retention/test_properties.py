@@ -80,6 +80,9 @@ REFERRERS = (
     ("campaign", "spring"),
 )
 AGENTS = (("Firefox", "Ubuntu", "desktop"), ("Chrome", "Android", "mobile"), (None, None, "tablet"))
+PLACES = ((None, None), ("DE", None), ("DE", "DE-BY"), ("DE", "DE-BE"), ("FR", "FR-IDF"))
+SCREENS = (None, "1920x1080", "390x844", "1440x900", "800x1280")
+LANGUAGES = (None, "de", "de-de", "de-at", "en-us", "zh-hant-tw", "es-419")
 
 
 @dataclass(frozen=True, repr=False)
@@ -127,6 +130,7 @@ def _hit(draw: st.DrawFn, site: int, session: str, ts: datetime, new_visit: bool
     )
     content = action.startswith("content_")
     timing = action == "pageview" and draw(st.booleans())
+    country, region = draw(st.sampled_from(PLACES))
     return Hit(
         site_id=site,
         ts=ts,
@@ -167,6 +171,10 @@ def _hit(draw: st.DrawFn, site: int, session: str, ts: datetime, new_visit: bool
         pf_srv=draw(st.sampled_from(TIMINGS)) if timing else None,
         pf_onl=draw(st.sampled_from(TIMINGS)) if timing else None,
         dimensions=_dimensions(draw, action),
+        lang=draw(st.sampled_from(LANGUAGES)),
+        resolution=draw(st.sampled_from(SCREENS)),
+        country=country,
+        region=region,
     )
 
 

@@ -126,6 +126,45 @@ async def test_rare_products_contents_dimension_values_and_goal_sources_are_fold
         assert timings == {"/": 2, "(others)": 1}  # as the pages are folded
 
 
+async def test_rare_languages_regions_and_resolutions_are_folded_but_not_width_classes(
+    own_url: str,
+) -> None:
+    x = date(2021, 9, 24)
+    d = x - timedelta(days=6)
+    async with app_at(settings_for(own_url, rollup_min_count=2), at(x)) as running:
+        for hour, lang, res in (
+            (9, "de-DE", "1920x1080"),
+            (10, "de-AT", "1920x1080"),
+            (11, "fr", "390x844"),
+        ):
+            await visit(running, at(d, hour), {"path": "/", "lang": lang, "res": res}, "/b")
+        await running.roll_up()
+        before = await reports(running, d, d)
+        await run(running, "hits", at(x + timedelta(days=2)))
+        after = await reports(running, d, d)
+        assert [(r["language"], r["visits"], r["with_region"]) for r in before["languages"]] == [
+            ("de", 2, 2),
+            ("fr", 1, 0),
+        ]
+        # de is common, its regions (one visit each) are not: they are de's "(others)"
+        assert [(r["language"], r["visits"], r["with_region"]) for r in after["languages"]] == [
+            ("de", 2, 2),
+            ("(others)", 1, 0),
+        ]
+        assert [(r["width"], r["resolution"], r["visits"]) for r in after["screen-sizes"]] == [
+            ("≥ 1920", "1920x1080", 2),
+            ("< 576", "(others)", 1),
+        ]
+        assert [(r["country"], r["visits"]) for r in after["countries"]] == [("(unknown)", 3)]
+        async with running.pool.acquire() as conn:
+            regions = await conn.fetch(
+                "SELECT language, region, visits FROM agg_languages WHERE site_id = $1 "
+                'ORDER BY language COLLATE "C"',
+                running.site_id,
+            )
+        assert [tuple(r) for r in regions] == [("(others)", "", 1), ("de", "(others)", 2)]
+
+
 async def test_a_late_hit_that_joins_two_visits_is_counted_as_one_visit(own_url: str) -> None:
     """Hits back-dated with cdt arrive after the aggregates counted their neighbours: the
     roll-up subtracts the two visits it counted and adds the one there is now."""

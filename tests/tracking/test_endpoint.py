@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import orjson
 
+from collector.appkeys import METRICS
 from collector.tracking.endpoint import GIF
 from tests.support import CONSENT, Running, dump_database, request
 
@@ -283,7 +284,9 @@ async def test_matomo_persistent_ids_are_accepted_but_never_stored(server: Runni
         assert value not in dump
 
 
-async def test_bots_are_dropped(server: Running) -> None:
+async def test_bots_are_dropped_and_counted_by_kind(server: Running) -> None:
+    metrics = server.app[METRICS]
+    before = (metrics.value("hits_dropped", "bot"), metrics.value("bots_dropped", "search"))
     status, _, body = await server.get(
         "/matomo.php",
         server.hit_params(),
@@ -295,3 +298,5 @@ async def test_bots_are_dropped(server: Running) -> None:
     await server.flush()
     assert (status, body) == (200, GIF)
     assert await server.rows() == []
+    after = (metrics.value("hits_dropped", "bot"), metrics.value("bots_dropped", "search"))
+    assert after == (before[0] + 1, before[1] + 1)

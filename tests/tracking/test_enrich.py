@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,6 +15,7 @@ from collector.tracking.enrich import (
     AGENT_CACHE_SIZE,
     Agent,
     Campaign,
+    bot_kind,
     classify_referrer,
     extract_campaign,
     parse_agent,
@@ -200,7 +205,7 @@ def test_googlebot_smartphone_is_a_bot_not_a_mobile() -> None:
 @pytest.mark.parametrize("user_agent", ["", "   "])
 def test_empty_user_agent_is_a_bot(user_agent: str) -> None:
     assert parse_agent(user_agent) == Agent(
-        browser=None, browser_version=None, os=None, device="bot", is_bot=True
+        browser=None, browser_version=None, os=None, device="bot", is_bot=True, bot="other"
     )
 
 
@@ -238,6 +243,7 @@ def test_parse_agent_never_raises_for_arbitrary_text(user_agent: str) -> None:
     agent = parse_agent(user_agent)
     assert agent.device in {"desktop", "mobile", "tablet", "bot"}
     assert agent.is_bot == (agent.device == "bot")
+    assert (agent.bot is not None) == agent.is_bot == (bot_kind(user_agent) is not None)
 
 
 # --- referrers ---------------------------------------------------------------------------
@@ -434,3 +440,36 @@ def test_strip_url_drops_query_fragment_and_credentials(url: str, stripped: str)
 )
 def test_url_path_is_path_only(url: str, path: str) -> None:
     assert url_path(url) == path
+
+
+# --- the maintained referrer list ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("referrer", "ref_type", "name"),
+    [
+        ("https://vk.com/away.php", "social", "Vkontakte"),
+        ("https://www.xing.com/", "social", "XING"),  # our table's name wins
+        ("https://images.google.com/", "search", "Google Images"),
+        ("https://www.abacho.de/", "search", "Abacho"),
+        ("https://m.bing.com/search?q=x", "search", "Bing"),
+        ("https://www.youtube.com/", "social", "YouTube"),
+    ],
+)
+def test_hosts_of_the_maintained_list_are_search_engines_and_social_networks(
+    referrer: str, ref_type: str, name: str
+) -> None:
+    assert classify_referrer(referrer, SITE, None) == (ref_type, name)
+
+
+def test_the_lists_hosts_match_exactly_not_their_subdomains() -> None:
+    # "abacho.de" is a search engine; a subdomain of it the list does not name is not
+    assert classify_referrer("https://mail.abacho.de/", SITE, None) == ("website", "mail.abacho.de")
+
+
+def test_the_shipped_list_is_what_the_pinned_package_makes() -> None:
+    script = Path(__file__).parent.parent.parent / "scripts" / "update-referrer-hosts"
+    done = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
