@@ -1,7 +1,8 @@
 """Builds the aiohttp application: routes, and its resources in start-up order.
 
 Resources (one cleanup context each, torn down in reverse): the GeoIP database, the referrer
-spam list, database pools and migrations, the site registry, the hit writer, the scheduler.
+spam list, database pools and migrations, the site registry, the hit writer, the usage intake
+(syslog listener and its writer, when COLLECTOR_USAGE_LOG_LISTEN is set), the scheduler.
 `create_app(settings)` does no I/O; running the app does. Three pools, so that no report can
 take the connections the writer needs, and every report query has a statement timeout.
 """
@@ -32,6 +33,7 @@ from collector.appkeys import (
     SCHEDULER,
     SETTINGS,
     SITES,
+    USAGE_LISTENER,
     WRITE_POOL,
     WRITER,
 )
@@ -42,7 +44,7 @@ from collector.privacy import me, page, switch
 from collector.privacy.receipt_limit import ReceiptLimit
 from collector.reports import api as reports_api
 from collector.reports import dashboard, definitions, openapi
-from collector.retention.horizon import raw_gone_before
+from collector.retention.horizon import guard, raw_gone_before
 from collector.retention.purge import HOURS_AHEAD
 from collector.retention.scheduler import Scheduler
 from collector.server_log import ServerLog
@@ -57,12 +59,21 @@ from collector.tracking.enrich import parse_agent
 from collector.tracking.geo import open_geoip
 from collector.tracking.ratelimit import RateLimiter
 from collector.tracking.spam import open_referrer_spam
+from collector.usage.intake import Intake
+from collector.usage.listener import UsageListener
+from collector.usage.writer import UsageWriter
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 2.0
+_USAGE_DEPTH = "usage lines waiting to be written"
+_USAGE_DROPS = "syslog datagrams the kernel dropped, its socket buffer full (Linux)"
 # aiohttp's HTTP parser limits (README, "Limits"). The request line holds the query string,
 # which may be 16 KiB (params.LIMITS): allow that plus a path, so our 414 speaks, not the parser.
 HTTP_LIMITS = {"max_line_size": 16384 + 1024, "max_field_size": 8190, "max_headers": 64}
+
+
+class UsageListenFailed(OSError):
+    """The usage log address cannot be listened on; the message is one line."""
 
 
 class AccessLogger(AbstractAccessLogger):
@@ -154,6 +165,48 @@ async def _writer(app: web.Application) -> AsyncIterator[None]:
     log.info("writer=closed")
 
 
+async def _usage(app: web.Application) -> AsyncIterator[None]:
+    """The syslog listener for web-server access logs and its writer, with their own pool:
+    a flood of log lines must not take the connections hits are written with."""
+    s = app[SETTINGS]
+    app[USAGE_LISTENER] = None
+    if s.usage_log_listen is None:
+        app[METRICS].gauge("usage_queue_depth", lambda: 0, _USAGE_DEPTH)
+        app[METRICS].gauge("usage_udp_kernel_drops", lambda: 0, _USAGE_DROPS)
+        yield
+        return
+    assert s.database_url
+    pool = await create_pool(s.database_url, max_size=2, statement_timeout=WRITE_TIMEOUT)
+    clock = app[CLOCK]
+    writer = UsageWriter(
+        pool,
+        app[METRICS],
+        capacity=s.queue_size,
+        batch_size=s.batch_size,
+        flush_interval=s.flush_interval_ms / 1000,
+        storable_from=lambda: guard(clock(), s.usage_retention_days),
+    )
+    app[METRICS].gauge("usage_queue_depth", lambda: writer.depth, _USAGE_DEPTH)
+    writer.start()
+    host, port = s.usage_log_listen
+    intake = Intake(s, clock, sites=app[SITES].all)
+    listener = UsageListener(host, port, intake, writer, app[METRICS])
+    try:
+        await listener.start()
+    except OSError as exc:
+        await writer.close()
+        await pool.close()
+        why = exc.strerror or type(exc).__name__
+        raise UsageListenFailed(f"COLLECTOR_USAGE_LOG_LISTEN {host}:{port}: {why}") from None
+    app[USAGE_LISTENER] = listener
+    app[METRICS].gauge("usage_udp_kernel_drops", listener.kernel_drops, _USAGE_DROPS)
+    yield
+    await listener.stop()  # first: no more lines; then write what is held
+    await writer.close()
+    await pool.close()
+    log.info("usage_writer=closed")
+
+
 async def _warm(app: web.Application) -> None:
     """Build the user-agent rules, bot and device lists (a few seconds) before the first hit,
     not during it; and move start-up objects out of the garbage collector's way (fewer,
@@ -223,7 +276,7 @@ def create_app(
     )
     app[RECEIPT_LIMIT] = ReceiptLimit(settings.receipt_rate_limit, settings.receipt_max_per_hour)
     app[LOGIN] = LoginState()
-    app.cleanup_ctx.extend([_geoip, _referrer_spam, _database, _sites, _writer, _scheduler])
+    app.cleanup_ctx.extend([_geoip, _referrer_spam, _database, _sites, _writer, _usage, _scheduler])
     app.on_startup.extend([_warm, endpoint.bind])
     for path in sorted(cors.TRACKING_PATHS):
         app.router.add_get(path, cors.with_cors(endpoint.pixel))

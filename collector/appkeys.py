@@ -18,6 +18,7 @@ from collector.storage.writer import HitWriter
 from collector.tracking.geo import GeoIP
 from collector.tracking.ratelimit import RateLimiter
 from collector.tracking.spam import ReferrerSpam
+from collector.usage.listener import UsageListener
 
 if TYPE_CHECKING:
     from collector.access.callers import LoginState
@@ -40,3 +41,4 @@ TRACKING: web.AppKey[Tracking] = web.AppKey("tracking")
 LOGIN: web.AppKey[LoginState] = web.AppKey("login")
 GEOIP: web.AppKey[GeoIP | None] = web.AppKey("geoip")  # None: no COLLECTOR_GEOIP_DB
 REFERRER_SPAM: web.AppKey[ReferrerSpam | None] = web.AppKey("referrer_spam")
+USAGE_LISTENER: web.AppKey[UsageListener | None] = web.AppKey("usage_listener")  # when on

@@ -1,4 +1,5 @@
-"""The `collector` command: serve, migrate, site, goal, dimension, report, purge."""
+"""The `collector` command: serve, migrate, site, goal, dimension, report, purge, usage,
+consent, notice."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import replace
@@ -30,6 +32,7 @@ from collector.sites import add_site, list_sites, set_site
 from collector.storage.db import migrate
 from collector.storage.embedded import EmbeddedPostgres
 from collector.tracking.goals import MATCHES, PATTERN_TYPES
+from collector.usage.formats import FORMATS
 
 log = logging.getLogger("collector")
 
@@ -97,6 +100,12 @@ def start_banner(
         lines.append(
             f"Countries: from {settings.geoip_db}, looked up with the truncated address only"
         )
+    if settings.usage_log_listen is not None:
+        host, port = settings.usage_log_listen
+        lines.append(
+            f"Web-server access logs: syslog on {host}:{port} (UDP and TCP), "
+            "see deploy/nginx/usage.conf"
+        )
     if settings.api_token:
         lines.append(
             f"Dashboard: {base}/dashboard (log in with an empty name and COLLECTOR_API_TOKEN;"
@@ -116,9 +125,11 @@ async def _prepare_demo(settings: Settings) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from collector.server import PortUnavailable, bind, run
+    from collector.server import PortUnavailable, bind, check_usage_address, run
 
     try:  # first: nothing is started or printed for a port we cannot have
+        if settings.usage_log_listen is not None:
+            check_usage_address(*settings.usage_log_listen)
         sockets = bind(args.host, args.port, reuse_port=args.workers > 1)
     except PortUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -380,6 +391,43 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_usage(settings: Settings, args: argparse.Namespace) -> int:
+    from collector.usage.importer import FileSummary, Importer, register_codecs
+    from collector.usage.progress import Progress
+    from collector.usage.rollup import roll_up_written
+
+    for name in args.files:
+        if name != "-" and not os.access(name, os.R_OK):
+            print(f"error: cannot read {name}", file=sys.stderr)
+            return 2
+
+    async def go(s: Settings) -> list[FileSummary]:
+        async with connect(s) as conn:
+            await register_codecs(conn)
+            site = next((x for x in await list_sites(conn) if x.site_id == args.site), None)
+            if site is None:
+                raise ValueError(f"unknown site {args.site}; see: collector site list")
+            importer = Importer(conn, s, site, args.format, lambda: datetime.now(UTC), Progress())
+            summaries = await importer.import_files(args.files)
+            await roll_up_written(conn)  # reports count the new rows at once
+        return summaries
+
+    with database_settings(settings) as ready:
+        try:
+            summaries = asyncio.run(go(ready))
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            # Each batch committed with its line count: importing again resumes after it.
+            print(f"error: database: {type(exc).__name__}; import again to resume", file=sys.stderr)
+            return 1
+    total = FileSummary("total")
+    for summary in summaries:
+        print(summary.describe())
+        total.add(summary)
+    if len(summaries) > 1:
+        print(total.describe())
+    return 1 if any(s.error for s in summaries) else 0
+
+
 def cmd_consent(settings: Settings, args: argparse.Namespace) -> int:
     from collector.privacy.receipts import consent_stats
     from collector.reports.runner import format_rows
@@ -540,6 +588,16 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--to", type=_day)
     stats.add_argument("--format", choices=["table", "csv", "json"], default="table")
     consent.set_defaults(func=cmd_consent)
+
+    usage = sub.add_parser("usage", help="web-server usage data (access logs)")
+    usage_sub = usage.add_subparsers(dest="usage_command", required=True)
+    imports = usage_sub.add_parser(
+        "import", help="access-log files (gzip too; - for stdin), IP truncated while parsing"
+    )
+    imports.add_argument("files", nargs="+", metavar="FILE")
+    imports.add_argument("--site", type=int, required=True)
+    imports.add_argument("--format", choices=FORMATS, default="combined")
+    usage.set_defaults(func=cmd_usage)
 
     notice = sub.add_parser("privacy-notice", help="privacy policy text from the configuration")
     notice.add_argument("--lang", choices=["de", "en"], default="en")

@@ -155,6 +155,21 @@ class Settings:
         default=None,
         metadata=_env("REFERRER_SPAM_LIST", "referrer spam hosts, one a line; unset: none"),
     )
+    usage_log_listen: tuple[str, int] | None = field(
+        default=None,
+        metadata=_env("USAGE_LOG_LISTEN", "HOST:PORT for web-server access logs as syslog"),
+    )
+    usage_retention_days: int = field(
+        default=7, metadata=_env("USAGE_RETENTION_DAYS", "days raw web-server usage data are kept")
+    )
+    usage_query_strings: bool = field(
+        default=False,
+        metadata=_env("USAGE_QUERY_STRINGS", "keep query strings of usage paths and referrers"),
+    )
+    usage_aggregates: bool = field(
+        default=True,
+        metadata=_env("USAGE_AGGREGATES", "keep folded daily usage totals past retention"),
+    )
 
     def __post_init__(self) -> None:
         _check(self.ip_mask_level in (1, 2, 3), "IP_MASK_LEVEL", "must be 1, 2 or 3")
@@ -199,6 +214,13 @@ class Settings:
             self.referrer_spam_list is None or self.referrer_spam_list.is_file(),
             "REFERRER_SPAM_LIST",
             f"no such file: {self.referrer_spam_list}",
+        )
+        _check(self.usage_retention_days >= 1, "USAGE_RETENTION_DAYS", "must be at least 1")
+        _check(
+            self.aggregate_retention_days == 0
+            or self.aggregate_retention_days >= self.usage_retention_days,
+            "AGGREGATE_RETENTION_DAYS",
+            "must be 0 (forever) or at least USAGE_RETENTION_DAYS",
         )
 
     @property
@@ -265,6 +287,20 @@ def _bool(value: Any) -> bool:
     return text in ("1", "true", "yes", "on")
 
 
+def _listen(value: Any) -> tuple[str, int] | None:
+    """`HOST:PORT` (`[::1]:5140` for IPv6) as (host, port); empty: off."""
+    text = str(value).strip()
+    if not text:
+        return None
+    host, sep, port = text.rpartition(":")
+    host = host.strip("[]") if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or (":" in host and not text.startswith("[")):
+        raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:5140 or [::1]:5140")
+    if not port.isascii() or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError("the port must be a number from 1 to 65535")
+    return host, int(port)
+
+
 def _secret(value: Any) -> Secret | None:
     return Secret(value) if str(value) else None
 
@@ -284,6 +320,9 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "privacy_signals": lambda v: tuple(s.lower() for s in _names(v)),
     "trusted_proxies": _networks,
     "access_log": _bool,
+    "usage_log_listen": _listen,
+    "usage_query_strings": _bool,
+    "usage_aggregates": _bool,
     "retention_time": lambda v: str(v).strip(),
     "cookie_domain": _cookie_domain,
     "policy_version": lambda v: str(v).strip(),

@@ -37,8 +37,25 @@ COUNTERS: dict[str, str] = {
     "receipts_limited": (
         "choices over the receipt limit, no receipt written: optin (refused), optout (applied)"
     ),
+    "usage_lines_received": "access-log lines received over syslog (UDP and TCP)",
+    "usage_lines_refused": "access-log lines not stored, by reason (unparsable, expired, ...)",
+    "usage_lines_dropped": "usage lines dropped: queue_full (UDP only; TCP waits instead)",
+    "usage_lines_lost": "usage lines held in memory and not written at shutdown",
+    "usage_lines_unstorable": "usage rows the database refused even cleaned, dropped",
+    "usage_requests_stored": "usage rows written to the database",
+    "usage_batches_written": "COPY batches of usage rows written",
+    "usage_write_retries": "failed usage writes, retried with backoff",
 }
-LABELLED = frozenset({"hits_dropped", "bots_dropped", "consent_receipts", "receipts_limited"})
+LABELLED = frozenset(
+    {
+        "hits_dropped",
+        "bots_dropped",
+        "consent_receipts",
+        "receipts_limited",
+        "usage_lines_refused",
+        "usage_lines_dropped",
+    }
+)
 LABEL_NAMES = {"bots_dropped": "kind"}  # the others are split by `reason`
 
 

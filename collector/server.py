@@ -68,6 +68,30 @@ def bind(host: str, port: int, *, reuse_port: bool = False) -> list[socket.socke
     return sockets
 
 
+def check_usage_address(host: str, port: int) -> None:
+    """PortUnavailable unless UDP and TCP `host:port` can be listened on (the usage syslog
+    listener binds them itself, with SO_REUSEPORT, in each worker; this only asks first, so
+    that a taken port is one line before anything starts)."""
+    try:
+        found = socket.getaddrinfo(host, port, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        why = f"COLLECTOR_USAGE_LOG_LISTEN: cannot listen on {host!r}: {exc}"
+        raise PortUnavailable(why) from None
+    for family, kind, proto, _, address in dict.fromkeys(found):
+        if kind not in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            continue
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                raise PortUnavailable(
+                    f"COLLECTOR_USAGE_LOG_LISTEN: port {port} on {host} cannot be used "
+                    f"({exc.strerror})"
+                ) from None
+
+
 def run_one(
     settings: Settings,
     host: str | None = None,

@@ -86,3 +86,17 @@ def test_agents_benchmark_reports_what_the_readme_quotes(database_url: str) -> N
     ):
         assert result[key] > 0
     assert result["agents"] == 300
+
+
+def test_usage_benchmark_imports_every_line_and_tcp_loses_nothing(database_url: str) -> None:
+    # `collector serve` with the syslog listener as a process: uvloop's transports, too.
+    result = _run(
+        "usage.py", "--lines", "3000", "--seconds", "1", "--rate", "1000",
+        database_url=database_url,
+    )  # fmt: skip
+    assert result["stored"] == 3000 and result["import_lines_per_s"] > 0
+    for key in ("read_floor_lines_per_s", "copy_rows_per_s", "import_vs_copy"):
+        assert result[key] > 0
+    tcp, udp = result["syslog"]["tcp"], result["syslog"]["udp"]
+    assert tcp["sent"] == 1000 and tcp["lost"] == 0 and tcp["stored"] == 1000
+    assert udp["sent"] == 1000 and udp["stored"] + udp["lost"] == 1000

@@ -1,20 +1,28 @@
 """Promise P2 across everything at once: realistic traffic from many clients (IPv4, IPv6) via a
 trusted proxy, good and bad requests, rate limiting, a database outage with a spill file and
 503s, countries looked up; afterwards no full client address is in the database, the logs or
-the spill file."""
+the spill file. And the same for the web server's access log (usage data): syslog over UDP
+and TCP, an outage, lines of every format and every refusal, an import."""
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import ipaddress
 import logging
+import os
 import secrets
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 import orjson
 import pytest
 
-from collector.appkeys import METRICS, WRITER
+from collector.appkeys import METRICS, USAGE_LISTENER, WRITER
 from collector.storage.spill import orphans
 from tests.support import (
     CONSENT,
@@ -140,6 +148,119 @@ async def test_no_full_client_address_in_database_logs_or_spill_file(
         for client in CLIENTS
         for form in _forms(client)
         for where, text in (("database", dump), ("logs", logs), ("spill", spill.decode()))
+        if form in text
+    ]
+    assert found == []
+
+
+def _usage_lines(domain: str, client: str, n: int) -> list[str]:
+    """What web servers send for one client, good and bad, in every format."""
+    stamp = datetime.now(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    request = f'"GET /u{n}?ip={client} HTTP/1.1" 200 10 "http://{client}:8080/from" "curl/8"'
+    caddy = {
+        "ts": datetime.now(UTC).timestamp(),
+        "request": {"client_ip": client, "remote_ip": client, "host": domain, "uri": f"/c{n}"},
+        "status": 404,
+        "size": 1,
+    }
+    return [
+        f"{client} - - [{stamp}] {request}",  # combined, site by tag
+        f"{domain}:443 {client} - - [{stamp}] {request}",  # vhost
+        orjson.dumps(caddy).decode(),
+        orjson.dumps({**caddy, "request": {"remote_addr": f"[{client}]:1"}}).decode(),
+        f"{client} - - [{stamp}] broken",  # refused: unparsable
+        f"{client} - - [31/Feb/2026:00:00:00 +0000] {request}",  # refused: bad time
+        orjson.dumps({**caddy, "ts": client}).decode(),  # refused: bad time
+        f"{client} - - [{stamp}] {request}".replace(" 200 ", " 999 "),  # refused: status
+        f"other.example:80 {client} - - [{stamp}] {request}",  # import: another host
+        f"{client} " + "x" * 20_000,  # refused: too long
+    ]
+
+
+async def test_no_full_client_address_from_web_server_logs_anywhere(
+    own_postgres: StoppablePostgres, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The usage path: syslog over UDP and TCP during a database outage too, and an import;
+    no address in the database, the logs, or what the import command prints."""
+    caplog.set_level(logging.DEBUG)
+    settings = settings_for(
+        own_postgres.dsn,
+        data_dir=tmp_path,
+        ip_mask_level=1,
+        usage_log_listen=("127.0.0.1", 0),
+        usage_query_strings=True,  # the query holds the address too: kept, so it must go
+        queue_size=16,
+        batch_size=4,
+        flush_interval_ms=20,
+    )
+    async with running_app(settings) as srv:
+        domain = f"noip-usage-{secrets.token_hex(3)}.example"
+        site_id = await srv.add_site("noip usage", domain)
+        listener = srv.app[USAGE_LISTENER]
+        assert listener is not None
+        tag = f"<14>1 - host site{site_id} - - - "
+        _, tcp = await asyncio.open_connection("127.0.0.1", listener.port)
+        taken = up = 0  # messages the listener takes in (the over-long one per client is not)
+        for phase in ("up", "outage"):
+            if phase == "outage":
+                own_postgres.stop()
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                for n, client in enumerate(CLIENTS):
+                    lines = _usage_lines(domain, client, n)
+                    for line in lines:
+                        message = (tag + line).encode()
+                        if phase == "up":
+                            udp.sendto(message, ("127.0.0.1", listener.port))
+                        else:
+                            tcp.write(message + b"\n")
+                    taken += len(lines) - 1
+                    unknown = f"<190>Nov 28 12:00:00 nginx: {lines[-2]}"  # no site tag
+                    udp.sendto(unknown.encode(), ("127.0.0.1", listener.port))
+                    taken += 1
+            if phase == "up":
+                await listener.wait_received(taken)
+                up = taken
+            else:  # the first lines are taken, then nothing can be written
+                await listener.wait_received(up + 8)
+                with pytest.raises(TimeoutError):
+                    await asyncio.wait_for(listener.writer.flush(), 1.0)
+        # Over TCP the listener stops reading while the queue is full and the database away:
+        # the rest of the lines are taken once it is back.
+        own_postgres.start()
+        await tcp.drain()
+        await listener.wait_received(taken)
+        while listener.writer.depth or any(s.pending for s in listener.streams):
+            await listener.writer.flush()  # and what waited in the TCP connection
+        tcp.close()
+        log_file = tmp_path / "import.log.gz"
+        log_file.write_bytes(
+            gzip.compress(
+                "\n".join(line for c in CLIENTS for line in _usage_lines(domain, c, 9)).encode()
+            )
+        )
+        env = {**os.environ, "COLLECTOR_DATABASE_URL": own_postgres.dsn,
+               "COLLECTOR_IP_MASK_LEVEL": "1", "COLLECTOR_USAGE_QUERY_STRINGS": "true"}  # fmt: skip
+        imported = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "collector", "usage", "import", str(log_file), "--site",
+             str(site_id), "--format", "apache"],
+            env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert imported.returncode == 0, imported.stderr
+        dump = await dump_database(srv.pool)
+        metrics = srv.app[METRICS]
+        assert metrics.value("usage_write_retries") > 0  # the outage was felt
+        for reason in ("unparsable", "bad_time", "bad_status", "unknown_site", "too_long"):
+            assert metrics.value("usage_lines_refused", reason) > 0, reason
+    assert "usage=database_unreachable" in caplog.text
+    assert "203.0.1.0" in dump and "2001:db8:1:beef::" in dump  # stored, truncated
+    printed = imported.stdout + imported.stderr
+    assert "other_host" in printed and "stored" in printed
+    found = [
+        (form, where)
+        for client in CLIENTS
+        for form in _forms(client)
+        for where, text in (("database", dump), ("logs", caplog.text), ("import", printed))
         if form in text
     ]
     assert found == []

@@ -1,7 +1,10 @@
-"""`collector privacy-notice`: the analytics part of a privacy policy, from the live settings.
+"""`collector privacy-notice`: the parts of a privacy policy the collector makes true, from
+the live settings: the web server's usage data ("Nutzungsdaten") and the analytics.
 
-Written in our own words, generated from `Settings` and the collector's constants, so that
-whatever the configuration says the notice says (IP truncation, retention, cookies, signals).
+Generated from `Settings` and the collector's constants, so that whatever the configuration
+says the notice says (IP truncation, retention, cookies, signals). The usage section keeps
+the seed policy's own items and sentences (docs/design.md) and adds what makes each one
+exact; the rest is in our own words.
 A site pastes it into its privacy policy; `--format html` or `md`, `--lang de` or `en`.
 """
 
@@ -26,6 +29,7 @@ class Section:
     title: str
     paragraphs: list[str] = field(default_factory=list)
     table: list[tuple[str, ...]] = field(default_factory=list)  # first row: headings
+    items: list[str] = field(default_factory=list)  # a list after the first paragraph
 
 
 def _t(lang: str, en: str, de: str) -> str:
@@ -190,6 +194,109 @@ def _countries(s: Settings, lang: str) -> str:
     )
 
 
+def _usage_section(s: Settings, lang: str) -> Section:
+    """The web server's access log (collector/usage/): the seed policy's first paragraph,
+    each of its items made true by the configuration."""
+    short = anonymise_ip(EXAMPLE_IP, s.ip_mask_level)
+    query = s.usage_query_strings
+    days = s.usage_retention_days
+    items = [
+        _t(
+            lang,
+            "the address of the content requested (its path"
+            + (", with query parameters)" if query else ", without query parameters)"),
+            "dem Namen und der Adresse der angeforderten Inhalte (ihr Pfad"
+            + (", mit Abfrageparametern)" if query else ", ohne Abfrageparameter)"),
+        ),
+        _t(lang, "the date and time of the request", "dem Datum und der Uhrzeit der Abfrage"),
+        _t(lang, "the amount of data transferred", "der übertragenen Datenmenge"),
+        _t(
+            lang,
+            "the access status (content transferred, content not found: the HTTP status code)",
+            "dem Zugriffsstatus (Inhalt übertragen, Inhalt nicht gefunden: der HTTP-Statuscode)",
+        ),
+        _t(
+            lang,
+            "the target of the request (which of our websites)",
+            "Ziel der Anfrage (welche unserer Webseiten)",
+        ),
+        _t(
+            lang,
+            "the page from which you came to our website",
+            "Webseite von der aus der/die Besucher/in auf unsere Webseite gelangt",
+        ),
+        _t(
+            lang,
+            "the type of web browser and operating system (only its family, such as Firefox "
+            "or Windows; not the full description), and whether a program (bot) sent it",
+            "der Beschreibung des verwendeten Webbrowsers und des Betriebssystems (nur die Art, "
+            "etwa Firefox oder Windows, nicht die vollständige Kennung) und ob ein Programm "
+            "(Bot) anfragt",
+        ),
+        _t(
+            lang,
+            "the referral link, which says from which page you came to ours"
+            + ("" if query else " (without query parameters)"),
+            "dem Referral-Link, der angibt, von welcher Seite Sie auf unsere gelangt sind"
+            + ("" if query else " (ohne Abfrageparameter)"),
+        ),
+        _t(
+            lang,
+            f"the IP address of the requesting computer, shortened so that no person can be "
+            f"identified from it (anonymisation): as it arrives, before it is stored or "
+            f"logged; `{EXAMPLE_IP}` becomes `{short}`",
+            f"der IP-Adresse des anfragenden Rechners, die so verkürzt wird, dass ein "
+            f"Personenbezug nicht mehr herstellbar ist (Anonymisierung): beim Eintreffen, vor "
+            f"jeder Speicherung oder Protokollierung; aus `{EXAMPLE_IP}` wird `{short}`",
+        ),
+    ]
+    if s.usage_aggregates:
+        after = _t(
+            lang,
+            "After that only totals per day remain, without IP addresses, rare values combined.",
+            "Danach bleiben nur Tagessummen ohne IP-Adressen, seltene Werte zusammengefasst.",
+        )
+    else:
+        after = _t(lang, "Nothing of them remains after that.", "Danach bleibt nichts davon.")
+    return Section(
+        _t(lang, "Usage data", "Nutzungsdaten"),
+        [
+            _t(
+                lang,
+                "When you visit our websites, our web server temporarily evaluates so-called "
+                "usage data as a log, for statistical purposes and to improve the quality of "
+                "our websites. This record consists of",
+                "Wenn Sie unsere Webseiten besuchen, werden auf unserem Webserver temporär "
+                "sogenannte Nutzungsdaten zu statistischen Zwecken als Protokoll ausgewertet, "
+                "um die Qualität unserer Webseiten zu verbessern. Dieser Datensatz besteht aus",
+            ),
+            _t(
+                lang,
+                f"These log data are evaluated for security, statistical and administrative "
+                f"purposes only, are not passed to third parties, and are deleted automatically "
+                f"after {days} days (within the hour after). {after} They are not linked to the "
+                f"website statistics below, and no cookie is set for them.",
+                f"Die genannten Protokolldaten werden nur zu Sicherheits-, Statistik- und "
+                f"Administrationszwecken ausgewertet, nicht an Dritte weitergegeben und "
+                f"automatisch nach {days} Tagen gelöscht (innerhalb der Stunde danach). {after} "
+                f"Sie werden nicht mit der Statistik über die Nutzung der Website verknüpft, und "
+                f"es wird dafür kein Cookie gesetzt.",
+            ),
+            _t(
+                lang,
+                "The legal basis for processing the usage data is Art. 6(1)(f) GDPR: our "
+                "legitimate interest in providing the content of the website securely and in "
+                "presenting it well on every device and browser. It needs no consent.",
+                "Rechtsgrundlage der Verarbeitung der Nutzungsdaten ist Art. 6 Abs. 1 S. 1 lit. "
+                "f DSGVO. Die Verarbeitung erfolgt in dem berechtigten Interesse, die Inhalte "
+                "der Webseite bereitzustellen und eine Geräte- sowie Browseroptimierte "
+                "Darstellung sicherzustellen. Eine Einwilligung ist dafür nicht nötig.",
+            ),
+        ],
+        items=items,
+    )
+
+
 def notice_sections(s: Settings, lang: str) -> list[Section]:
     collected = Section(
         _t(lang, "Website statistics", "Statistik über die Nutzung der Website"),
@@ -274,6 +381,7 @@ def notice_sections(s: Settings, lang: str) -> list[Section]:
         ],
     )
     return [
+        _usage_section(s, lang),
         collected,
         _ip_section(s, lang),
         _consent_section(s, lang),
@@ -295,8 +403,10 @@ def render_markdown(sections: list[Section]) -> str:
     out: list[str] = []
     for section in sections:
         out += [f"## {section.title}", ""]
-        for paragraph in section.paragraphs:
+        for n, paragraph in enumerate(section.paragraphs):
             out += [paragraph, ""]
+            if n == 0 and section.items:
+                out += [f"- {item}" for item in section.items] + [""]
         if section.table:
             head, *rows = section.table
             out.append("| " + " | ".join(head) + " |")
@@ -310,7 +420,11 @@ def render_html(sections: list[Section]) -> str:
     out: list[str] = []
     for section in sections:
         out.append(f"<section>\n<h2>{escape(section.title)}</h2>")
-        out += [f"<p>{_html_text(p)}</p>" for p in section.paragraphs]
+        for n, paragraph in enumerate(section.paragraphs):
+            out.append(f"<p>{_html_text(paragraph)}</p>")
+            if n == 0 and section.items:
+                out.append("<ul>" + "".join(f"<li>{_html_text(i)}</li>" for i in section.items))
+                out[-1] += "</ul>"
         if section.table:
             head, *rows = section.table
             out.append("<table>")

@@ -26,6 +26,7 @@ from collector.sites import list_sites
 from collector.tracking.params import Site
 
 TABLE_ROWS = 10
+VIEWS = ("visits", "usage")  # the tabs: opt-in analytics, and the web server's own log
 # (title, report) in page order: what a Matomo user looks at first comes first.
 TABLES: Sequence[tuple[str, str]] = (
     ("Pages", "pages"),
@@ -45,6 +46,18 @@ TABLES: Sequence[tuple[str, str]] = (
     ("Events", "events"),
     ("Downloads", "downloads"),
     ("Outlinks", "outlinks"),
+)
+# The "Web server" tab: the usage data of the web server's access log (collector/usage/).
+USAGE_TABLES: Sequence[tuple[str, str]] = (
+    ("Status", "usage-status"),
+    ("Content by requests", "usage-content"),
+    ("Content by bytes", "usage-content-bytes"),
+    ("Not found (404), with referring pages", "usage-not-found"),
+    ("Referrers", "usage-referrers"),
+    ("Browsers", "usage-browsers"),
+    ("Operating systems", "usage-os"),
+    ("Bots", "usage-bots"),
+    ("Address prefixes with most errors (security)", "usage-prefixes"),
 )
 
 
@@ -75,6 +88,9 @@ async def site_page(
     params = dict(request.query)
     if share_path is not None or (not params.get("site") and sites):
         params["site"] = str(sites[0].site_id)
+    view = params.get("view") or "visits"
+    if view not in VIEWS:
+        return html(error_page("view: must be visits or usage"), status=400)
     try:
         query = parse_report_query(params, site_today(app, principal), settings.retention_days)
     except ValueError as exc:
@@ -85,10 +101,16 @@ async def site_page(
     assert site is not None  # parse_report_query found it
     hourly = query.first == query.last
     today = local_today(app[CLOCK](), site.timezone)
+    if view == "usage" and principal.cards is not None:
+        # a share link shows the analytics cards it names; the web server's log is not one
+        return html(error_page("this link does not show the web server's log"), status=403)
     try:
-        view = await _gather(
-            app, query.site_id, query.first, query.last, hourly, today, principal.cards
-        )
+        if view == "usage":
+            shown = await _gather_usage(app, query.site_id, query.first, query.last, hourly)
+        else:
+            shown = await _gather(
+                app, query.site_id, query.first, query.last, hourly, today, principal.cards
+            )
     except asyncpg.QueryCanceledError:
         ms = settings.report_timeout_ms
         page = error_page(f"The reports took longer than {ms} ms. Try again in a moment.")
@@ -105,7 +127,8 @@ async def site_page(
                 csrf=csrf,
                 share_path=share_path,
                 cards=principal.cards,
-                **view,
+                view=view,
+                **shown,
             )
         )
     )
@@ -142,3 +165,24 @@ async def _gather(
     key = "hour" if hourly else "day"
     chart = [(str(row[key]), int(row["visits"])) for row in series]
     return {"summary": summary, "chart": chart, "tables": tables, "live": live}
+
+
+async def _gather_usage(
+    app: web.Application, site_id: int, first: date, last: date, hourly: bool
+) -> dict[str, Any]:
+    """The web server tab: its summary, requests per day (or hour), its tables."""
+    async with (
+        app[REPORT_POOL].acquire() as conn,
+        conn.transaction(isolation="repeatable_read", readonly=True),
+    ):
+        [summary] = await run_report(conn, "usage-summary", site_id, first, last)
+        series = await run_report(
+            conn, "usage-by-hour" if hourly else "usage-over-time", site_id, first, last
+        )
+        tables = [
+            (title, name, await run_report(conn, name, site_id, first, last, TABLE_ROWS))
+            for title, name in USAGE_TABLES
+        ]
+    key = "hour" if hourly else "day"
+    chart = [(str(row[key]), int(row["requests"])) for row in series]
+    return {"summary": summary, "chart": chart, "tables": tables, "live": None}

@@ -52,6 +52,9 @@ th{font-weight:600;color:var(--muted);font-size:.8rem}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .empty{color:var(--muted)}
 .live{margin:0 0 1rem;color:var(--muted)}
+nav.tabs{display:flex;gap:1rem;margin:0 0 1rem}
+nav.tabs a{color:var(--accent);text-decoration:none;padding-bottom:.2rem}
+nav.tabs a[aria-current]{color:var(--fg);font-weight:600;border-bottom:2px solid var(--accent)}
 .chart{width:100%;height:auto;display:block}
 .chart .bar{fill:var(--accent)}
 .chart .axis{stroke:var(--line)}
@@ -81,6 +84,14 @@ SUMMARY_METRICS = [
     ("avg_visit_duration", "Avg. visit duration"),
     ("actions_per_visit", "Actions per visit"),
 ]
+USAGE_METRICS = [
+    ("requests", "Requests"),
+    ("bytes", "Transferred"),
+    ("bot_share", "Bot share"),
+    ("status_4xx", "Client errors (4xx)"),
+    ("status_5xx", "Server errors (5xx)"),
+]
+TABS = (("visits", "Visits"), ("usage", "Web server"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +109,7 @@ class DashboardView:
     csrf: str = ""  # the session's CSRF value, for the logout form
     share_path: str | None = None  # a share link's read-only view: no site list, no logout
     cards: frozenset[str] | None = None  # the cards a share link shows; None: all
+    view: str = "visits"  # the tab: "visits" (analytics) or "usage" (the web server's log)
 
 
 def _document(title: str, body: str) -> str:
@@ -136,11 +148,20 @@ def format_duration(seconds: float | None) -> str:
     return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
+def format_bytes(n: int) -> str:
+    for unit, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
+
+
 def format_value(key: str, value: Any) -> str:
     if value is None:
         return NO_VALUE
-    if key.endswith("_rate"):
+    if key.endswith(("_rate", "_share")) or key == "share":
         return f"{value:.1f} %"
+    if key == "bytes":
+        return format_bytes(int(value))
     if key.endswith("_duration"):
         return format_duration(value)
     if isinstance(value, float):
@@ -148,9 +169,9 @@ def format_value(key: str, value: Any) -> str:
     return str(value)
 
 
-def _numbers(summary: Mapping[str, Any]) -> str:
+def _numbers(summary: Mapping[str, Any], metrics: Sequence[tuple[str, str]]) -> str:
     items = []
-    for key, name in SUMMARY_METRICS:
+    for key, name in metrics:
         value = summary.get(key)
         raw = "" if value is None else str(value)
         items.append(
@@ -201,6 +222,7 @@ def _period_form(view: DashboardView) -> str:
     period = (
         f'<label>From <input type="date" name="from" value="{view.first.isoformat()}"></label>'
         f'<label>To <input type="date" name="to" value="{view.last.isoformat()}"></label>'
+        f'<input type="hidden" name="view" value="{escape(view.view)}">'
         '<button type="submit">Show</button>'
     )
     if view.share_path is not None:  # one site only, and nothing to log out of
@@ -221,6 +243,17 @@ def _period_form(view: DashboardView) -> str:
     )
 
 
+def _tabs(view: DashboardView) -> str:
+    """Links, not scripts: each tab is the same site and period in the other view."""
+    links = []
+    for key, name in TABS:
+        query = f"site={view.site_id}&from={view.first.isoformat()}&to={view.last.isoformat()}"
+        href = f"/dashboard?{query}" + ("" if key == "visits" else f"&view={key}")
+        current = ' aria-current="page"' if key == view.view else ""
+        links.append(f'<a href="{escape(href)}"{current}>{name}</a>')
+    return f'<nav class="tabs">{"".join(links)}</nav>'
+
+
 def dashboard_page(view: DashboardView) -> str:
     site_name = dict(view.sites).get(view.site_id, str(view.site_id))
     period = (
@@ -229,16 +262,21 @@ def dashboard_page(view: DashboardView) -> str:
         else f"{view.first.isoformat()} {DASH} {view.last.isoformat()}"
     )
     shown = (lambda card: True) if view.cards is None else view.cards.__contains__
-    chart = bar_chart(view.chart, unit="visits")
+    usage = view.view == "usage"
+    unit = "requests" if usage else "visits"
+    chart = bar_chart(view.chart, unit=unit)
     tables = "".join(
         _table(title, report, rows) for title, report, rows in view.tables if shown(report)
     )
+    metrics = USAGE_METRICS if usage else SUMMARY_METRICS
+    series = "usage-over-time" if usage else "visits-over-time"
+    tabs = _tabs(view) if view.cards is None else ""  # a share link: its cards only
     body = (
         f"<header><h1>{escape(site_name)} · {escape(period)}</h1>{_period_form(view)}</header>"
-        f"<main>{_live(view.live) if shown('live') else ''}"
-        f"{_numbers(view.summary) if shown('summary') else ''}"
+        f"<main>{tabs}{_live(view.live) if shown('live') else ''}"
+        f"{_numbers(view.summary, metrics) if shown('summary') else ''}"
         + (
-            f'<section data-report="visits-over-time"><h2>Visits per {view.chart_unit} '
+            f'<section data-report="{series}"><h2>{unit.capitalize()} per {view.chart_unit} '
             f"({escape(view.timezone)})</h2>{chart}</section>"
             if shown("chart")
             else ""

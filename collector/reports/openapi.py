@@ -566,6 +566,11 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
                         _query("site", "site id", {"type": "integer", "minimum": 1}),
                         _query("from", "first day", {"type": "string", "format": "date"}),
                         _query("to", "last day", {"type": "string", "format": "date"}),
+                        _query(
+                            "view",
+                            "tab: visits (analytics) or usage (the web server's access log)",
+                            {"type": "string", "enum": ["visits", "usage"]},
+                        ),
                     ],
                     "responses": {
                         "200": html_ok,

@@ -29,6 +29,7 @@ from collector.storage.partitions import (
     existing_partitions,
     partition_name,
 )
+from collector.usage.rollup import USAGE_AGGREGATE_TABLES
 
 log = logging.getLogger(__name__)
 
@@ -90,18 +91,26 @@ async def transaction(conn: asyncpg.Connection, *, dry_run: bool) -> AsyncIterat
 
 
 async def drop_expired_hours(
-    conn: asyncpg.Connection, settings: Settings, now: datetime, dry_run: bool
+    conn: asyncpg.Connection,
+    settings: Settings,
+    now: datetime,
+    dry_run: bool,
+    *,
+    table: str = "hits",
+    retention_days: int | None = None,
 ) -> list[Removal]:
-    """Drop every raw hour that is due, oldest first; stop at the first that cannot be."""
+    """Drop every raw hour of `table` that is due, oldest first; stop at the first that
+    cannot be. The bound is the same for each data category, with its own retention."""
+    days = settings.retention_days if retention_days is None else retention_days
     removals = []
-    for hour in await existing_partitions(conn):
-        if not drop_due(hour, now, settings.retention_days):
+    for hour in await existing_partitions(conn, table):
+        if not drop_due(hour, now, days):
             break  # sorted: the rest are younger
         async with transaction(conn, dry_run=dry_run):
             await conn.execute("SELECT set_config('lock_timeout', $1, true)", DROP_LOCK_TIMEOUT)
-            rows = await conn.fetchval(f"SELECT count(*) FROM {partition_name(hour)}")
+            rows = await conn.fetchval(f"SELECT count(*) FROM {partition_name(hour, table)}")
             if not dry_run:
-                await drop_partition(conn, hour)
+                await drop_partition(conn, hour, table)
         removals.append(Removal(f"{hour:%Y-%m-%d %H}:00 UTC", rows, "dropped"))
     return removals
 
@@ -148,13 +157,15 @@ async def purge_aggregates(
     first_kept = (now - timedelta(days=settings.aggregate_retention_days)).date()
     per_day: Counter[date] = Counter()
     async with transaction(conn, dry_run=dry_run):
-        for table in (*AGGREGATE_TABLES, "folded_days"):
+        # Usage aggregates too (migration 010): the same anonymous daily statistics.
+        usage = (*USAGE_AGGREGATE_TABLES, "usage_folded_days")
+        for table in (*AGGREGATE_TABLES, "folded_days", *usage):
             rows = await conn.fetch(
                 f"WITH gone AS (DELETE FROM {table} WHERE day < $1 RETURNING day) "
                 "SELECT day, count(*) AS n FROM gone GROUP BY day",
                 first_kept,
             )
-            if table != "folded_days":
+            if not table.endswith("folded_days"):
                 per_day.update({r["day"]: r["n"] for r in rows})
     return [Removal(day.isoformat(), n) for day, n in sorted(per_day.items())]
 

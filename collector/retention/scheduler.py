@@ -1,11 +1,12 @@
 """Scheduled jobs: ONE table of (name, function, trigger), and the scheduler that runs it.
 
-Each job runs on start and then on its trigger: `hits` (roll-up and raw retention) every
-ROLLUP_EVERY, the others daily at `COLLECTOR_RETENTION_TIME` (UTC). A job runs only
-while holding its PostgreSQL advisory lock, taken with pg_try_advisory_lock: when another
-collector process (or `collector purge`) holds it, this run is skipped rather than queued,
-so jobs never overlap across processes. Jobs are idempotent: a run that finds nothing
-expired does nothing, and a run cut off half-way has committed only whole days.
+Each job runs on start and then on its trigger: `hits` (roll-up and raw retention) and
+`usage` (the same for web-server usage data) every ROLLUP_EVERY, the others daily at
+`COLLECTOR_RETENTION_TIME` (UTC). A job runs only while holding its PostgreSQL advisory
+lock, taken with pg_try_advisory_lock: when another collector process (or `collector
+purge`) holds it, this run is skipped rather than queued, so jobs never overlap across
+processes. Jobs are idempotent: a run that finds nothing expired does nothing, and a run
+cut off half-way has committed only whole days.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from collector.retention.purge import (
     roll_up_and_expire,
 )
 from collector.retention.rollup import roll_up
+from collector.usage.retention import expire_usage
+from collector.usage.rollup import roll_up_usage
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,7 @@ class Job:
 
 JOBS: tuple[Job, ...] = (
     Job("hits", roll_up_and_expire, often),
+    Job("usage", expire_usage, often),  # web-server usage data (collector/usage/)
     Job("aggregates", purge_aggregates, daily),
     Job(
         "receipts",
@@ -100,16 +104,23 @@ async def run_job(
 
 
 async def roll_up_now(conn: asyncpg.Connection, settings: Settings, now: datetime) -> bool:
-    """Roll up what arrived since the last run, unless a collector is doing so this moment:
-    for `collector report`, whose numbers should not wait for the next scheduled run."""
-    key = lock_key("hits")
-    if not await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", _LOCK_CLASS, key):
-        return False
-    try:
-        await roll_up(conn, now, settings.retention_days)
-    finally:
-        await conn.execute("SELECT pg_advisory_unlock($1, $2)", _LOCK_CLASS, key)
-    return True
+    """Roll up what arrived since the last run, hits and usage rows, unless a collector is
+    doing so this moment: for `collector report`, whose numbers should not wait for the next
+    scheduled run. False when either was busy elsewhere."""
+    done = True
+    for name, run in (
+        ("hits", lambda: roll_up(conn, now, settings.retention_days)),
+        ("usage", lambda: roll_up_usage(conn)),
+    ):
+        key = lock_key(name)
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", _LOCK_CLASS, key):
+            done = False
+            continue
+        try:
+            await run()
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1, $2)", _LOCK_CLASS, key)
+    return done
 
 
 async def hold_job_lock(conn: asyncpg.Connection, name: str) -> None:
@@ -130,11 +141,14 @@ def describe(outcomes: list[Outcome], settings: Settings, *, dry_run: bool) -> s
             lines.append("aggregates: kept forever (COLLECTOR_AGGREGATE_RETENTION_DAYS=0)")
         elif o.removals == []:
             lines.append(f"{o.job}: nothing past retention")
+        aggregates = "usage aggregates" if o.job == "usage" else "aggregates"
         for r in o.removals or ():
             if r.kind == "dropped":
-                lines.append(f"hits: {r.what} {would}dropped: {r.rows} rows")
+                lines.append(f"{o.job}: {r.what} {would}dropped: {r.rows} rows")
             elif r.kind == "folded":
-                lines.append(f"aggregates: {r.what} {would}folded: {r.rows} rows into (others)")
+                lines.append(f"{aggregates}: {r.what} {would}folded: {r.rows} rows into (others)")
+            elif r.kind == "forgotten":
+                lines.append(f"{aggregates}: {r.what} {would}deleted: {r.rows} rows (not kept)")
             else:
                 lines.append(f"{o.job}: {r.what} {would}deleted: {r.rows} rows")
     return "\n".join(lines)

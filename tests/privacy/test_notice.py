@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from collector.config import ConfigError, Settings
@@ -92,3 +94,50 @@ def test_the_rights_section_points_visitors_at_the_erase_button_not_only_an_http
 def test_the_notice_states_the_exact_retention_bound(lang: str, bound: str) -> None:
     assert bound in notice(lang)
     assert bound.replace("7", "10") in notice(lang, COLLECTOR_RETENTION_DAYS="10")
+
+
+SEED = Path(__file__).with_name("seed_nutzungsdaten.txt")  # the seed policy's paragraph
+
+
+def _usage_part(text: str) -> str:
+    return text.split("## Nutzungsdaten", 1)[1].split("\n## ", 1)[0]
+
+
+def test_with_the_defaults_the_usage_section_says_what_the_seed_paragraph_says() -> None:
+    seed = SEED.read_text().splitlines()
+    assert seed[0] == "Nutzungsdaten"
+    part = _usage_part(notice("de"))
+    generated = [line[2:] for line in part.splitlines() if line.startswith("- ")]
+    seed_items = [line[2:].rstrip(",.") for line in seed if line.startswith("- ")]
+    assert len(seed_items) == 9 and len(generated) == len(seed_items)
+    for item, ours in zip(seed_items, generated, strict=True):
+        words, _, aside = item.partition(" (")
+        assert ours.startswith(words), (item, ours)
+        assert aside.rstrip(")") in ours, (item, ours)  # "(Inhalt übertragen, …)" too
+    for sentence in (
+        seed[1].split(", um die Qualität")[0],  # "Wenn Sie unsere Webseiten besuchen, …"
+        "nur zu Sicherheits-, Statistik- und Administrationszwecken ausgewertet, nicht an "
+        "Dritte weitergegeben und automatisch nach 7 Tagen gelöscht",
+        "Rechtsgrundlage der Verarbeitung der Nutzungsdaten ist Art. 6 Abs. 1 S. 1 lit. f DSGVO",
+        "in dem berechtigten Interesse, die Inhalte der Webseite bereitzustellen",
+    ):
+        assert sentence in part.replace("\n", " "), sentence
+    assert "ohne Abfrageparameter" in part and "aus `203.0.113.57` wird `203.0.0.0`" in part
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_the_usage_section_follows_the_configuration(lang: str) -> None:
+    default = notice(lang)
+    changed = notice(
+        lang,
+        COLLECTOR_USAGE_RETENTION_DAYS="3",
+        COLLECTOR_USAGE_QUERY_STRINGS="true",
+        COLLECTOR_USAGE_AGGREGATES="false",
+        COLLECTOR_IP_MASK_LEVEL="1",
+    )
+    with_query = "with query parameters" if lang == "en" else "mit Abfrageparametern"
+    nothing = "Nothing of them remains" if lang == "en" else "Danach bleibt nichts davon"
+    days = "after 3 days" if lang == "en" else "nach 3 Tagen"
+    for text in (with_query, nothing, days, "`203.0.113.0`"):
+        assert text in changed and text not in default, text
+    assert ("after 7 days" if lang == "en" else "nach 7 Tagen") in default

@@ -161,6 +161,25 @@ async def seed(server: Running, d1: date) -> None:
     f = Browser(server, CHROME_WINDOWS)
     await f.hit(at(d3, "08:00:00"), "/later", action_name="Later")
     await server.roll_up()
+    await seed_usage(server, at(d1, "10:00:00"))
+
+
+async def seed_usage(server: Running, ts: datetime) -> None:
+    """The web server's own log of the same day (the usage-* reports): a page, a 404 linked
+    from a blog, a bot, a server error. Tested in detail in tests/usage/test_reports.py."""
+    from tests.usage.test_reports import row, store
+
+    site = server.site_id
+    async with server.pool.acquire() as conn:
+        await store(
+            conn,
+            [
+                row(site, ts, "/", 200, 1000, referrer="https://blog.example/p"),
+                row(site, ts, "/old", 404, 100, referrer="https://blog.example/p"),
+                row(site, ts, "/", 200, 10, browser="bingbot", os=None, bot=True),
+                row(site, ts, "/api", 500, 10, ip_prefix="203.0.0.0"),
+            ],
+        )
 
 
 @pytest.fixture(scope="package")

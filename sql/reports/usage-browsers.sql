@@ -1,0 +1,10 @@
+-- usage-browsers: requests by people (not bots) per browser family, most first.
+-- $1 site id, $2 first day, $3 last day (inclusive; local days), $4 row limit.
+-- "(unknown)": not recognised.
+SELECT coalesce(nullif(value, ''), '(unknown)') AS browser, sum(requests)::bigint AS requests
+FROM usage_agg_agents
+WHERE site_id = $1 AND day BETWEEN $2::date AND $3::date AND attribute = 'browser'
+GROUP BY value
+HAVING sum(requests) > 0
+ORDER BY requests DESC, coalesce(nullif(value, ''), '(unknown)') COLLATE "C"
+LIMIT $4;
