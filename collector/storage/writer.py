@@ -536,7 +536,10 @@ class HitWriter:
             raise
         for segment, _, end in advances:
             self._replayed[segment.name] = end
-        await self._drop_committed(conn)
+        # Committed: an error now must not make the caller write these hits again. A segment
+        # not removed now is removed after the next COPY.
+        with contextlib.suppress(*_TRANSIENT):
+            await self._drop_committed(conn)
 
     async def _resync(self, conn: asyncpg.Connection) -> None:
         """An offset was ahead of ours: a commit whose answer was lost. Its hits are stored;

@@ -15,7 +15,13 @@ import orjson
 import pytest
 
 from collector.appkeys import METRICS, WRITER
-from collector.storage.spill import JOURNAL_SUFFIX, SpillFile, encode_record, orphans
+from collector.storage.spill import (
+    JOURNAL_SUFFIX,
+    SpillFile,
+    decode_record,
+    encode_record,
+    orphans,
+)
 from collector.tracking.hit import COLUMNS
 from tests.storage.test_outage import _hit, _records, _titles, _with_site
 from tests.support import CONSENT, StoppablePostgres, request, running_app, settings_for
@@ -192,3 +198,32 @@ async def test_the_default_batch_mode_writes_no_journal(database_url: str, tmp_p
         await srv.flush()
     assert len(await _titles(database_url, srv.domain)) == 5
     assert _files(tmp_path) == []  # not even the directory
+
+
+async def test_a_commit_whose_answer_was_lost_is_not_written_again(
+    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = settings_for(
+        database_url, data_dir=tmp_path, durability="fsync", flush_interval_ms=60_000
+    )
+    async with running_app(settings) as srv:
+        await _with_site(srv)
+        assert [(await _hit(srv, f"l{i}"))[0] for i in range(5)] == [200] * 5
+        (path,) = _journals(tmp_path / "spill")
+        data = path.read_bytes()
+        # What the writer's COPY of the 5 would have committed, had its answer been lost on
+        # the way back: the hits and the journal's offset past them.
+        records = [decode_record(line) for line in data.splitlines()]
+        conn = await asyncpg.connect(database_url)
+        try:
+            async with conn.transaction():
+                await conn.copy_records_to_table("hits", records=records, columns=COLUMNS)
+                await conn.execute("INSERT INTO spill_replay VALUES ($1, $2)", path.name, len(data))
+        finally:
+            await conn.close()
+        await srv.flush()  # its retry finds the offset ahead and takes them off the queue
+        assert srv.app[WRITER].depth == 0
+        assert "journal=resynced hits=5" in caplog.text
+        assert [(await _hit(srv, f"l{i}"))[0] for i in range(5, 7)] == [200] * 2
+        await srv.flush()
+    assert await _titles(database_url, srv.domain) == [f"l{i}" for i in range(7)]
