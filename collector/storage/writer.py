@@ -57,6 +57,9 @@ _TRANSIENT = (
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,
     asyncpg.QueryCanceledError,  # WRITE_TIMEOUT (storage/db.py): nothing was written; retry
+    # A connection the server dropped (shutting down) while asyncpg was still reading its
+    # error, found when the pool resets it: the database going away, not a refused row.
+    asyncpg.InternalClientError,
 )
 
 
@@ -360,14 +363,23 @@ class HitWriter:
         the journal's offsets move past the first `queued` hits of the queue with it."""
         kept = self._unexpired(batch)
         advances = self._marks.advances(queued, self._replayed) if self.journal else []
-        if kept or advances:
-            async with self._pool.acquire(timeout=_CONNECT_TIMEOUT) as conn:
-                if kept:
-                    await self._ensure_partitions(conn, kept)
-                if advances:
-                    await self._copy_journaled(conn, kept, advances)
-                else:
-                    await conn.copy_records_to_table("hits", records=kept, columns=COLUMNS)
+        stored = False
+        try:
+            if kept or advances:
+                async with self._pool.acquire(timeout=_CONNECT_TIMEOUT) as conn:
+                    if kept:
+                        await self._ensure_partitions(conn, kept)
+                    if advances:
+                        await self._copy_journaled(conn, kept, advances)
+                    else:
+                        await conn.copy_records_to_table("hits", records=kept, columns=COLUMNS)
+                    stored = True
+        except _TRANSIENT as exc:
+            if not stored:
+                raise
+            # Stored; only handing the connection back failed: writing these again would
+            # store them twice.
+            log.warning("write=release_failed error=%s", type(exc).__name__)
         self._count_expired(len(batch) - len(kept))  # once written: a retried half is not
         return len(kept)
 
