@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 SEGMENT_BYTES = 16 * 1024 * 1024  # about 40 000 hits: rotated every few seconds at full load
 WINDOW = 0.001  # how long the first hit of a group waits for others to join it
 
-# records, the segment they are in, each record's end offset in it
 _T = TypeVar("_T")
+# records, the segment they are in, each record's end offset in it
 Durable = Callable[[list[Record], SpillFile, list[int]], None]
 
 
@@ -107,13 +107,13 @@ class Journal:
         async with self._lock:
             try:
                 segment, ends = await self._in_thread(self._append, records)
+                self._on_durable(records, segment, ends)
             except Exception as exc:  # disk full, I/O error: those requests are answered 503
                 log.error("journal=write_failed error=%s", _reason(exc))
                 for _, future in group:
                     if not future.done():
                         future.set_exception(OSError(_reason(exc)))
                 return
-            self._on_durable(records, segment, ends)
         for _, future in group:
             if not future.done():  # a request cancelled meanwhile is stored, not answered
                 future.set_result(None)
