@@ -2,16 +2,20 @@
 
 Starts `collector serve` on a PostgreSQL of its own, sends hits one after another, kills
 the process with SIGKILL, starts it again (which replays any spill file) and compares what
-was acknowledged with what is stored. Run with the database up and during an outage:
+was acknowledged with what is stored. Run with the database up and during an outage, in the
+default `COLLECTOR_DURABILITY=batch` and in `fsync` (a hit answered only once on disk):
 
-    .venv/bin/python bench/kill9.py            # both scenarios, default settings
+    .venv/bin/python bench/kill9.py                     # all four
+    .venv/bin/python bench/kill9.py --durability fsync  # one mode
 
 Not a test: the numbers depend on the machine. The README quotes a run.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -24,6 +28,7 @@ import aiohttp
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from collector.storage.spill import orphans
 from tests.support import CONSENT, StoppablePostgres, free_port
 from tests.test_cli import _wait_healthy, collector
 
@@ -76,8 +81,13 @@ async def stored(dsn: str, site: int) -> set[int]:
     return {int(r["title"]) for r in rows}
 
 
-def scenario(pg: StoppablePostgres, outage: bool, data: Path) -> str:
-    env = {**os.environ, "COLLECTOR_DATABASE_URL": pg.dsn, "COLLECTOR_DATA_DIR": str(data)}
+def scenario(pg: StoppablePostgres, outage: bool, data: Path, durability: str) -> dict:
+    env = {
+        **os.environ,
+        "COLLECTOR_DATABASE_URL": pg.dsn,
+        "COLLECTOR_DATA_DIR": str(data),
+        "COLLECTOR_DURABILITY": durability,
+    }
     domain = f"k{time.time_ns()}.example"
     site = int(collector("site", "add", "--name", "k", "--domain", domain, env=env))
     port = free_port()
@@ -91,26 +101,45 @@ def scenario(pg: StoppablePostgres, outage: bool, data: Path) -> str:
     proc.wait()
     if outage:
         pg.start()
-    proc = _start(env, port)  # replays what the killed process spilled
+    left = orphans(data / "spill")  # the killed process's spill file or journal
+    proc = _start(env, port)  # replays them
     _wait_healthy(port, proc)
     deadline = time.monotonic() + 60
-    while any((data / "spill").glob("*.spill")) and time.monotonic() < deadline:
+    while any(p.exists() for p in left) and time.monotonic() < deadline:
         time.sleep(0.1)
     _stop(proc)
     have = asyncio.run(stored(pg.dsn, site))
     lost = {i: killed_at - t for i, t in acked.items() if i not in have}
-    window = max(lost.values()) * 1000 if lost else 0.0
-    return (
-        f"{'outage' if outage else 'database up':12} acknowledged={len(acked):6} "
-        f"lost={len(lost):5} oldest_lost_ack={window:7.0f} ms before the kill"
-    )
+    return {
+        "durability": durability,
+        "scenario": "outage" if outage else "database up",
+        "acknowledged": len(acked),
+        "lost": len(lost),
+        "oldest_lost_ack_ms": round(max(lost.values()) * 1000 if lost else 0.0),
+    }
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--durability", choices=["batch", "fsync", "both"], default="both")
+    ap.add_argument("--json", action="store_true", help="print one JSON line last")
+    args = ap.parse_args()
+    modes = ["batch", "fsync"] if args.durability == "both" else [args.durability]
+    results = []
     with tempfile.TemporaryDirectory(prefix="kill9-") as tmp, StoppablePostgres(Path(tmp)) as pg:
-        for outage in (False, True):
-            data = Path(tmp) / ("data-outage" if outage else "data-up")
-            print(scenario(pg, outage, data), flush=True)
+        for durability in modes:
+            for outage in (False, True):
+                data = Path(tmp) / f"data-{durability}-{'outage' if outage else 'up'}"
+                r = scenario(pg, outage, data, durability)
+                results.append(r)
+                print(
+                    f"{r['durability']:6} {r['scenario']:12} acknowledged={r['acknowledged']:6}"
+                    f" lost={r['lost']:5} oldest_lost_ack={r['oldest_lost_ack_ms']:5} ms"
+                    " before the kill",
+                    flush=True,
+                )
+    if args.json:
+        print(json.dumps(results))
 
 
 if __name__ == "__main__":

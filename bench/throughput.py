@@ -6,9 +6,12 @@ consented hits when wrk is installed, else an asyncio client in a separate proce
 the other, on the same machine. Reported: requests/s of each (for the collector, answered 2xx:
 a 503 "queue full" is not a served hit) and their ratio, p50/p99 latency, server CPU time per
 hit answered 2xx, peak RSS, and lost = hits answered 2xx minus rows stored after a
-graceful shutdown. Usage:
+graceful shutdown. `--durability fsync` measures the collector with COLLECTOR_DURABILITY=fsync
+(each hit answered once it is in the journal on disk); `both` measures the default, then fsync,
+and reports fsync's figures next to it (fsync_*). Usage:
 
     python bench/throughput.py --seconds 10 [--workers 1] [--connections 32] [--json]
+    python bench/throughput.py --seconds 5 --durability both
 """
 
 from __future__ import annotations
@@ -285,6 +288,10 @@ def main() -> None:
     ap.add_argument("--no-pin", action="store_true", help="do not pin server and load to CPUs")
     ap.add_argument("--bulk", type=int, default=0, help="bulk POSTs of N hits (no baseline)")
     ap.add_argument("--generator", choices=["wrk", "asyncio"], help="default: wrk if installed")
+    ap.add_argument(
+        "--durability", choices=["batch", "fsync", "both"], default="batch",
+        help="COLLECTOR_DURABILITY of the collector; both: batch, then fsync next to it",
+    )  # fmt: skip
     ap.add_argument("--json", action="store_true", help="print one JSON line last")
     args = ap.parse_args()
 
@@ -318,25 +325,21 @@ def main() -> None:
         baseline_cmd = [sys.executable, str(ROOT / "bench" / "baseline_server.py"), str(port)]
         # Bulk has no bare-aiohttp counterpart worth comparing: hits per second is the figure.
         base = None if args.bulk else measure(baseline_cmd, env, port, load, server_cpu)
-        port = free_port()
-        env_c = {**env, "COLLECTOR_DATABASE_URL": dsn, "COLLECTOR_DATA_DIR": tempfile.mkdtemp()}
-        full = measure(
-            [
-                sys.executable,
-                "-m",
-                "collector",
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-            ],
-            env_c,
-            port,
-            load,
-            server_cpu,
-        )
-        stored = asyncio.run(stored_rows(dsn, site_id))
+        modes = ["batch", "fsync"] if args.durability == "both" else [args.durability]
+        runs: dict[str, tuple[dict, int]] = {}
+        for mode in modes:
+            port = free_port()
+            env_c = {
+                **env,
+                "COLLECTOR_DATABASE_URL": dsn,
+                "COLLECTOR_DATA_DIR": tempfile.mkdtemp(),
+                "COLLECTOR_DURABILITY": mode,
+            }
+            before = asyncio.run(stored_rows(dsn, site_id))
+            cmd = [sys.executable, "-m", "collector", "serve", "--port", str(port)]
+            result = measure([*cmd, "--workers", str(args.workers)], env_c, port, load, server_cpu)
+            runs[mode] = result, asyncio.run(stored_rows(dsn, site_id)) - before
+        full, stored = runs[modes[0]]
 
     def rps(r: dict) -> float:
         return r["requests"] / (r["duration_us"] / 1e6)
@@ -352,6 +355,7 @@ def main() -> None:
         "connections": args.connections,
         "workers": args.workers,
         "bulk": args.bulk,
+        "durability": modes[0],
         "pinned": bool(pin),
         "compiled": hit_path_compiled(),  # the server imports the same modules as this script
         "collector_rps": round(ok_per_s(full), 1),
@@ -374,6 +378,17 @@ def main() -> None:
         # stored >= answered_2xx is the healthy outcome and lost counts only the shortfall.
         "lost": max(0, ok - stored),
     }
+    if len(modes) > 1:
+        fsync, fsync_stored = runs["fsync"]
+        fsync_ok = (fsync["requests"] - fsync["non2xx"]) * per
+        summary |= {
+            "fsync_rps": round(ok_per_s(fsync), 1),
+            "fsync_p50_ms": round(fsync["p50_us"] / 1000, 2),
+            "fsync_p99_ms": round(fsync["p99_us"] / 1000, 2),
+            "fsync_cpu_us_per_hit": round(fsync["cpu_s"] / max(fsync_ok, 1) * 1e6, 1),
+            "fsync_answered_2xx": fsync_ok,
+            "fsync_lost": max(0, fsync_ok - fsync_stored),
+        }
     width = max(map(len, summary))
     for key, value in summary.items():
         print(f"{key.ljust(width)}  {value}")

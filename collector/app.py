@@ -157,6 +157,7 @@ async def _writer(app: web.Application) -> AsyncIterator[None]:
         spill_max_bytes=s.spill_max_bytes,
         spill_interval=s.spill_interval_ms / 1000,
         storable_from=lambda: hour_of(raw_gone_before(clock(), s.retention_days)),
+        journal=s.durability == "fsync",
     )
     writer.start()
     app[WRITER] = writer

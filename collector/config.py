@@ -126,6 +126,12 @@ class Settings:
         default=1000,
         metadata=_env("SPILL_INTERVAL_MS", "in an outage, longest a hit waits before fsync"),
     )
+    durability: str = field(
+        default="batch",
+        metadata=_env(
+            "DURABILITY", "batch: on disk within the flush interval; fsync: before the answer"
+        ),
+    )
     rate_limit: int = field(
         default=0, metadata=_env("RATE_LIMIT", "tracked hits per second per IP prefix; 0: off")
     )
@@ -199,6 +205,7 @@ class Settings:
         _check(self.receipt_retention_days >= 1, "RECEIPT_RETENTION_DAYS", "must be at least 1")
         _check(self.spill_max_bytes >= 0, "SPILL_MAX_BYTES", "must be >= 0")
         _check(self.spill_interval_ms >= 1, "SPILL_INTERVAL_MS", "must be >= 1")
+        _check(self.durability in ("batch", "fsync"), "DURABILITY", "must be batch or fsync")
         _check(self.rate_limit >= 0, "RATE_LIMIT", "must be >= 0 (0: off)")
         _check(self.rate_limit_burst >= 1, "RATE_LIMIT_BURST", "must be >= 1")
         _check(_is_timezone(self.timezone), "TIMEZONE", "must be an IANA time zone, e.g. UTC")
@@ -327,6 +334,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "cookie_domain": _cookie_domain,
     "policy_version": lambda v: str(v).strip(),
     "timezone": lambda v: str(v).strip(),
+    "durability": lambda v: str(v).strip().lower(),
     "geoip_db": lambda v: Path(str(v).strip()) if str(v).strip() else None,
     "referrer_spam_list": lambda v: Path(str(v).strip()) if str(v).strip() else None,
 }

@@ -22,9 +22,13 @@ COUNTERS: dict[str, str] = {
     ),
     "hits_rejected": "hits refused with a 4xx and a reason (bad input), or invalid in a bulk",
     "hits_refused_full": "hits refused with 503: the queue was full",
+    "hits_refused_disk": "hits refused with 503 in fsync mode: the journal could not be written",
     "hits_rate_limited": "hits refused with 429: their IP prefix was over COLLECTOR_RATE_LIMIT",
     "hits_stored": "hits written to the database",
-    "hits_spilled": "hits appended to the spill file during a database outage",
+    "hits_spilled": (
+        "hits appended to the spill file during a database outage (fsync mode: handed from"
+        " the journal to replay)"
+    ),
     "hits_replayed": "hits written from the spill file once the database was back",
     "hits_unstorable": "spilled hits the database refused on replay, dropped",
     "hits_lost": "hits neither written nor spilled at shutdown",

@@ -51,6 +51,27 @@ def test_throughput_benchmark_reports_its_keys_and_loses_nothing(database_url: s
     assert result["stored"] >= result["answered_2xx"]
 
 
+def test_throughput_benchmark_reports_fsync_durability_next_to_the_default(
+    database_url: str,
+) -> None:
+    result = _run(
+        "throughput.py",
+        "--seconds",
+        "1",
+        "--requests",
+        "300",
+        "--connections",
+        "4",
+        "--durability",
+        "both",
+        database_url=database_url,
+    )
+    assert result["durability"] == "batch" and result["lost"] == 0
+    for key in ("fsync_rps", "fsync_p50_ms", "fsync_p99_ms", "fsync_cpu_us_per_hit"):
+        assert key in result
+    assert result["fsync_answered_2xx"] > 0 and result["fsync_lost"] == 0
+
+
 def test_throughput_benchmark_runs_with_its_asyncio_load_generator(database_url: str) -> None:
     result = _run(
         "throughput.py",

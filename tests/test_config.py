@@ -26,11 +26,17 @@ def test_environment_is_read_and_overrides_toml(tmp_path: Path) -> None:
         ({"COLLECTOR_RETENTION_DAYS": "soon"}, "COLLECTOR_RETENTION_DAYS"),
         ({"COLLECTOR_TRUSTED_PROXIES": "10.0.0.0/33"}, "COLLECTOR_TRUSTED_PROXIES"),
         ({"COLLECTOR_CONSENT_COOKIES": " , "}, "COLLECTOR_CONSENT_COOKIES"),
+        ({"COLLECTOR_DURABILITY": "always"}, "COLLECTOR_DURABILITY"),
     ],
 )
 def test_a_bad_value_names_its_variable(env: dict[str, str], name: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Settings.from_env(env)
+
+
+def test_durability_is_batch_unless_fsync_is_asked_for() -> None:
+    assert Settings.from_env({}).durability == "batch"
+    assert Settings.from_env({"COLLECTOR_DURABILITY": " FSYNC "}).durability == "fsync"
 
 
 def test_secrets_do_not_show_in_repr() -> None:

@@ -1,8 +1,9 @@
 """Promise P2 across everything at once: realistic traffic from many clients (IPv4, IPv6) via a
 trusted proxy, good and bad requests, rate limiting, a database outage with a spill file and
-503s, countries looked up; afterwards no full client address is in the database, the logs or
-the spill file. And the same for the web server's access log (usage data): syslog over UDP
-and TCP, an outage, lines of every format and every refusal, an import."""
+503s, countries looked up; afterwards no full client address is in the database, the logs,
+the spill file or (COLLECTOR_DURABILITY=fsync) the journal. And the same for the web server's
+access log (usage data): syslog over UDP and TCP, an outage, lines of every format and every
+refusal, an import."""
 
 from __future__ import annotations
 
@@ -148,6 +149,48 @@ async def test_no_full_client_address_in_database_logs_or_spill_file(
         for client in CLIENTS
         for form in _forms(client)
         for where, text in (("database", dump), ("logs", logs), ("spill", spill.decode()))
+        if form in text
+    ]
+    assert found == []
+
+
+async def test_no_full_client_address_in_the_journal_in_fsync_mode(
+    own_postgres: StoppablePostgres, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """COLLECTOR_DURABILITY=fsync: the journal holds the queue's rows, already truncated,
+    also the segments handed to replay in an outage."""
+    caplog.set_level(logging.DEBUG)
+    settings = settings_for(
+        own_postgres.dsn,
+        data_dir=tmp_path,
+        durability="fsync",
+        trusted_proxies=(ipaddress.ip_network("127.0.0.0/8"),),
+        ip_mask_level=1,
+        queue_size=8,
+        batch_size=4,
+        flush_interval_ms=20,
+        spill_interval_ms=20,
+    )
+    journal = b""
+    async with running_app(settings) as srv:
+        srv.domain = f"noip-j-{secrets.token_hex(3)}.example"
+        srv.site_id = await srv.add_site("noip journal", srv.domain)
+        for phase in ("up", "outage"):
+            if phase == "outage":
+                own_postgres.stop()
+            for n, client in enumerate(CLIENTS):
+                await _traffic(srv, client, n)
+            journal += b"".join(p.read_bytes() for p in (tmp_path / "spill").glob("*.journal"))
+        own_postgres.start()
+        await srv.flush()
+        assert srv.app[METRICS].value("hits_spilled") > 0  # segments went to replay
+    assert journal.count(b"\n") > 2 * len(CLIENTS)
+    assert b'"203.0.1.0"' in journal  # the truncated address is what is kept
+    found = [
+        (form, where)
+        for client in CLIENTS
+        for form in _forms(client)
+        for where, text in (("journal", journal.decode()), ("logs", caplog.text))
         if form in text
     ]
     assert found == []

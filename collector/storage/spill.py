@@ -6,6 +6,10 @@ interval. Each process appends to its own file, `hits-<ns>-<random>.spill`, held
 exclusive `flock` while the process lives. A file nobody holds is an orphan of a process that
 stopped (SIGTERM) or died during an outage; the next writer to start claims and replays it.
 
+A journal segment (storage/journal.py, `COLLECTOR_DURABILITY=fsync`) is the same kind of
+file with the suffix `.journal`, written before a hit is answered; the writer advances its
+offset in `spill_replay` with each COPY, so an orphan segment is replayed from there.
+
 Replay is exactly once: how many bytes of a file are replayed is stored in `spill_replay`
 (migration 005) in the same transaction as the COPY of the hits it covers, so an interrupted
 replay resumes after the last committed batch and never writes a hit twice.
@@ -32,6 +36,7 @@ log = logging.getLogger(__name__)
 
 Record = tuple[object, ...]
 SUFFIX = ".spill"
+JOURNAL_SUFFIX = ".journal"
 _TS = COLUMNS.index("ts")
 _SESSION = COLUMNS.index("session_id")
 # A line written before fields were appended to Hit (a spill file left by the version before
@@ -55,7 +60,7 @@ def decode_record(line: bytes) -> Record:
     try:
         values[_TS] = datetime.fromisoformat(values[_TS])
         values[_SESSION] = uuid.UUID(values[_SESSION]).hex  # checked, as the hit path has it
-    except TypeError:
+    except (TypeError, AttributeError):  # a damaged line that is still JSON: 5 as session id
         raise ValueError("not a hit record") from None
     return tuple(values)
 
@@ -73,10 +78,10 @@ class SpillFile:
         return self.path.name
 
     @classmethod
-    def create(cls, directory: Path) -> SpillFile:
+    def create(cls, directory: Path, suffix: str = SUFFIX) -> SpillFile:
         directory.mkdir(parents=True, exist_ok=True)
-        # Names sort by creation time: orphans are replayed oldest first.
-        path = directory / f"hits-{time.time_ns():020d}-{secrets.token_hex(4)}{SUFFIX}"
+        # Names sort by creation time, whatever the suffix: orphans are replayed oldest first.
+        path = directory / f"hits-{time.time_ns():020d}-{secrets.token_hex(4)}{suffix}"
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         _fsync_dir(directory)
@@ -99,13 +104,14 @@ class SpillFile:
             return None
         return cls(path, fd)
 
-    def append(self, lines: Iterable[bytes]) -> int:
-        """Write and fsync; bytes written. On failure (disk full) nothing is left half-written."""
+    def append(self, lines: Iterable[bytes], *, data_only: bool = False) -> int:
+        """Write and fsync; bytes written. On failure (disk full) nothing is left half-written.
+        `data_only`: fdatasync, which skips the timestamps but still makes the size durable."""
         data = memoryview(b"".join(lines))
         try:
             while data:
                 data = data[os.write(self._fd, data) :]
-            os.fsync(self._fd)
+            (os.fdatasync if data_only else os.fsync)(self._fd)
         except OSError:
             with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, self.size)
@@ -147,7 +153,10 @@ class SpillFile:
 
 
 def orphans(directory: Path) -> list[Path]:
-    return sorted(directory.glob(f"hits-*{SUFFIX}")) if directory.is_dir() else []
+    """Spill files and journal segments, oldest first."""
+    if not directory.is_dir():
+        return []
+    return sorted([*directory.glob(f"hits-*{SUFFIX}"), *directory.glob(f"hits-*{JOURNAL_SUFFIX}")])
 
 
 def _decode_or_none(line: bytes, name: str, end: int) -> Record | None:

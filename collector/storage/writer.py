@@ -11,6 +11,12 @@ only a short stop on the way to disk. When the database is back, spill files are
 first (they hold the older hits), then the queue. When the spill file reaches its cap the
 queue fills and the endpoint answers 503: nothing accepted is dropped.
 
+With `COLLECTOR_DURABILITY=fsync` each hit is in the journal (storage/journal.py) before it
+is answered and before it enters the queue; each COPY from the queue advances the journal's
+offset in the same transaction, so after a crash the journal is replayed from there, like a
+spill file. In an outage nothing needs spilling: the journal segment is closed and handed to
+replay, which frees the memory its hits took.
+
 The handler accepts only what a text column can hold, so PostgreSQL should never refuse a
 row; if it does, the batch is halved until the row is found (a few COPYs, not one per row),
 and that row is stored with its text made storable (`storable`), not dropped.
@@ -31,6 +37,7 @@ from typing import TypeVar
 import asyncpg
 
 from collector.metrics import Metrics
+from collector.storage.journal import Journal, Marks
 from collector.storage.partitions import ensure_partition, hour_of
 from collector.storage.spill import Record, SpillFile, encode_record, orphans
 from collector.tracking.hit import COLUMNS, Hit, to_record
@@ -50,6 +57,9 @@ _TRANSIENT = (
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,
     asyncpg.QueryCanceledError,  # WRITE_TIMEOUT (storage/db.py): nothing was written; retry
+    # A connection the server dropped (shutting down) while asyncpg was still reading its
+    # error, found when the pool resets it: the database going away, not a refused row.
+    asyncpg.InternalClientError,
 )
 
 
@@ -103,12 +113,14 @@ class HitWriter:
         spill_max_bytes: int = 0,
         spill_interval: float = 1.0,
         storable_from: Callable[[], datetime] | None = None,
+        journal: bool = False,
     ) -> None:
         self._pool = pool
         self._metrics = metrics
         self._capacity = capacity
         self._batch_size = batch_size
         self._interval = flush_interval
+        self._dir = spill_dir  # where orphans are claimed from, whatever the settings now
         self._spill_dir = spill_dir if spill_max_bytes > 0 else None
         self._spill_max = spill_max_bytes
         self._spill_interval = spill_interval
@@ -125,6 +137,15 @@ class HitWriter:
         self._backlog: list[SpillFile] = []  # to replay, oldest first; own file last
         self._own: SpillFile | None = None
         self._replayed: dict[str, int] = {}  # offsets as last committed, per file
+        # fsync mode only: the journal, where the queue's hits are in it, hits being written
+        # to it, and its segments handed to replay (their replayed hits are our own)
+        self.journal: Journal | None = None
+        if journal:
+            assert spill_dir is not None, "the journal lives beside the spill files"
+            self.journal = Journal(spill_dir, self._journaled, line=_spill_line)
+        self._marks = Marks()
+        self._journaling = 0
+        self._released: set[SpillFile] = set()
         self.outage = False  # the last attempt to write failed: the database is away
         metrics.gauge("queue_depth", lambda: len(self._queue), "hits waiting to be written")
         metrics.gauge("spill_bytes", lambda: self.spill_bytes, "bytes in spill files to replay")
@@ -140,7 +161,7 @@ class HitWriter:
     def has_room(self, n: int) -> bool:
         """Whether `offer` of n hits would be taken now: asked before parsing a request, so
         that under overload the CPU goes to writing, not to hits that will be refused."""
-        return not self._closing and len(self._queue) + n <= self._capacity
+        return not self._closing and len(self._queue) + self._journaling + n <= self._capacity
 
     def offer(self, hits: Sequence[Hit]) -> bool:
         """Take all of `hits` or none; False when that would pass the queue's bound."""
@@ -153,12 +174,36 @@ class HitWriter:
             self._wake.set()
         return True
 
+    async def offer_durably(self, hits: Sequence[Hit]) -> bool:
+        """`offer` in fsync mode: True once all of `hits` are in the journal on disk (and in
+        the queue), False when the queue is full; OSError when the disk refused them."""
+        assert self.journal is not None
+        n = len(hits)
+        if not self.has_room(n):
+            return False
+        self._journaling += n
+        try:
+            await self.journal.write(list(map(to_record, hits)))
+        finally:
+            self._journaling -= n
+        return True
+
+    def _journaled(self, records: list[Record], segment: SpillFile, ends: list[int]) -> None:
+        """The journal's `on_durable`: called in journal order, so the queue keeps it."""
+        self._queue.extend(records)
+        self._marks.add(segment, ends)
+        self._offered += len(records)
+        if len(self._queue) >= self._batch_size:
+            self._wake.set()
+
     def start(self) -> None:
-        if self._spill_dir is not None:
-            for path in orphans(self._spill_dir):
+        if self._dir is not None:
+            for path in orphans(self._dir):
                 if (spill := SpillFile.claim(path)) is not None:
                     log.info("spill=claimed file=%s bytes=%d", spill.name, spill.size)
                     self._backlog.append(spill)
+        if self.journal is not None:
+            self.journal.start()
         self._task = asyncio.create_task(self._run(), name="hit-writer")
 
     async def flush(self) -> None:
@@ -177,6 +222,8 @@ class HitWriter:
     async def close(self) -> None:
         """Stop taking hits; write what is held (to the spill file in an outage); stop."""
         self._closing = True
+        if self.journal is not None:
+            await self.journal.close()  # what it holds goes into the queue first
         self._wake.set()
         if self._task is not None:
             await self._task
@@ -244,7 +291,7 @@ class HitWriter:
     async def _write_queued(self, rows: Sequence[Record]) -> None:
         """COPY the first rows of the queue, then take them off it: a transient error after
         some halves of a batch are in must not write those again."""
-        stored = await self._copy(list(rows))
+        stored = await self._copy(list(rows), len(rows))
         self._metrics.count("hits_stored", amount=stored)
         await self._done_with(len(rows))
 
@@ -257,6 +304,8 @@ class HitWriter:
                 raise
             self._metrics.count("hits_unstorable")
             log.error("write=row_dropped error=%s", type(again).__name__)
+            if self.journal is not None:
+                await self._copy([], 1)  # past it in the journal: not replayed after a crash
             await self._done_with(1)
         else:
             log.warning("write=row_cleaned")
@@ -264,6 +313,7 @@ class HitWriter:
     async def _done_with(self, n: int) -> None:
         for _ in range(n):
             self._queue.popleft()
+        self._marks.pop(n if self.journal is not None else 0)
         await self._mark_done(n)
 
     async def _bisect(
@@ -296,7 +346,9 @@ class HitWriter:
             except _TRANSIENT as exc:
                 log.warning("database=unreachable at=shutdown error=%s", type(exc).__name__)
                 self.outage = True
-        if self._queue:
+        if self.journal is not None:
+            await self._close_journal()
+        elif self._queue:
             await self._spill_queue(cap=False)
         if self._queue:
             self._metrics.count("hits_lost", amount=len(self._queue))
@@ -306,13 +358,28 @@ class HitWriter:
 
     # -- database ------------------------------------------------------------------------
 
-    async def _copy(self, batch: list[Record]) -> int:
-        """COPY what of `batch` is not past retention; how many rows that was."""
+    async def _copy(self, batch: list[Record], queued: int = 0) -> int:
+        """COPY what of `batch` is not past retention; how many rows that was. In fsync mode
+        the journal's offsets move past the first `queued` hits of the queue with it."""
         kept = self._unexpired(batch)
-        if kept:
-            async with self._pool.acquire(timeout=_CONNECT_TIMEOUT) as conn:
-                await self._ensure_partitions(conn, kept)
-                await conn.copy_records_to_table("hits", records=kept, columns=COLUMNS)
+        advances = self._marks.advances(queued, self._replayed) if self.journal else []
+        stored = False
+        try:
+            if kept or advances:
+                async with self._pool.acquire(timeout=_CONNECT_TIMEOUT) as conn:
+                    if kept:
+                        await self._ensure_partitions(conn, kept)
+                    if advances:
+                        await self._copy_journaled(conn, kept, advances)
+                    else:
+                        await conn.copy_records_to_table("hits", records=kept, columns=COLUMNS)
+                    stored = True
+        except _TRANSIENT as exc:
+            if not stored:
+                raise
+            # Stored; only handing the connection back failed: writing these again would
+            # store them twice.
+            log.warning("write=release_failed error=%s", type(exc).__name__)
         self._count_expired(len(batch) - len(kept))  # once written: a retried half is not
         return len(kept)
 
@@ -344,6 +411,9 @@ class HitWriter:
 
     async def _spill_queue(self, *, cap: bool = True) -> None:
         """Move the queue (oldest first) to this process's spill file, up to the cap."""
+        if self.journal is not None:
+            await self._release_queue()
+            return
         if self._spill_dir is None or not self._queue:
             return
         room = self._spill_max - sum(f.size for f in self._backlog) if cap else 1 << 62
@@ -418,7 +488,7 @@ class HitWriter:
         await self._commit_replay(conn, spill.name, kept, self._replayed[spill.name], end)
         self._count_expired(len(records) - len(kept))
         self._replayed[spill.name] = end
-        if spill is self._own:
+        if spill is self._own or spill in self._released:
             await self._mark_done(len(lines))
 
     async def _replay_refused(
@@ -451,4 +521,114 @@ class HitWriter:
         self._replayed.pop(spill.name, None)
         if spill is self._own:
             self._own = None
+        self._released.discard(spill)
         log.info("spill=replayed file=%s", spill.name)
+
+    # -- the journal (fsync mode) --------------------------------------------------------
+
+    async def _copy_journaled(
+        self,
+        conn: asyncpg.Connection,
+        records: list[Record],
+        advances: list[tuple[SpillFile, int, int]],
+    ) -> None:
+        """COPY `records` and move the journal offsets past them, in one transaction: a crash
+        after it replays the journal from there, so no hit is stored twice."""
+        try:
+            async with conn.transaction():
+                if records:
+                    await conn.copy_records_to_table("hits", records=records, columns=COLUMNS)
+                for segment, start, end in advances:
+                    if not await conn.fetchval(
+                        "SELECT spill_advance($1, $2, $3)", segment.name, start, end
+                    ):
+                        raise ReplayConflict(segment.name)
+        except ReplayConflict:
+            await self._resync(conn)
+            raise
+        for segment, _, end in advances:
+            self._replayed[segment.name] = end
+        # Committed: an error now must not make the caller write these hits again. A segment
+        # not removed now is removed after the next COPY.
+        with contextlib.suppress(*_TRANSIENT):
+            await self._drop_committed(conn)
+
+    async def _resync(self, conn: asyncpg.Connection) -> None:
+        """An offset was ahead of ours: a commit whose answer was lost. Its hits are stored;
+        take them off the queue rather than write them again."""
+        for segment in self._marks.segments:
+            self._replayed[segment.name] = (
+                await conn.fetchval(
+                    "SELECT replayed_bytes FROM spill_replay WHERE spill_name = $1", segment.name
+                )
+                or 0
+            )
+        if n := self._marks.committed_head(self._replayed):
+            log.warning("journal=resynced hits=%d (stored by a commit whose answer was lost)", n)
+            self._metrics.count("hits_stored", amount=n)
+            await self._done_with(n)
+
+    async def _drop_committed(self, conn: asyncpg.Connection) -> None:
+        """Remove closed segments whose every hit is stored: the journal stays small. File
+        first, then its row, as for spill files."""
+        assert self.journal is not None
+        for segment in [
+            s
+            for s in self._marks.segments
+            if s is not self.journal.current and self._replayed.get(s.name, 0) >= s.size
+        ]:
+            await asyncio.to_thread(segment.remove)
+            await conn.execute("DELETE FROM spill_replay WHERE spill_name = $1", segment.name)
+            self._marks.segments.remove(segment)
+            self._replayed.pop(segment.name, None)
+
+    async def _release_queue(self) -> None:
+        """The database is away (or replay is behind) and the queue is half full: its hits are
+        in the journal already. Close the segment, hand the closed ones to replay, and take
+        their hits off the queue, while the journal's unstored bytes are under the spill cap
+        (beyond it the queue fills and the endpoint answers 503)."""
+        assert self.journal is not None
+        if self._closing or len(self._queue) < max(self._capacity // 2, 1):
+            return
+        held = sum(s.size - self._replayed.get(s.name, 0) for s in self._marks.segments)
+        if self.spill_bytes + held > self._spill_max:
+            self._metrics.count("spill_full")
+            return
+        try:
+            await self.journal.rotate()
+        except OSError as exc:
+            self._metrics.count("spill_errors")
+            log.error("journal=rotate_failed error=%s", exc.strerror or type(exc).__name__)
+            return
+        closed = [s for s in self._marks.segments if s is not self.journal.current]
+        n = self._marks.release(closed)
+        for _ in range(n):
+            self._queue.popleft()
+        self._backlog.extend(closed)
+        self._released.update(closed)
+        self._metrics.count("hits_spilled", amount=n)
+        await self._mark_done(0)  # wakes `drained()`
+
+    async def _close_journal(self) -> None:
+        """Shutdown: remove the segments whose hits are all stored; the others stay for the
+        next start, which replays them from their offsets."""
+        assert self.journal is not None
+        segments = [*self._marks.segments]
+        if self.journal.current is not None and self.journal.current not in segments:
+            segments.append(self.journal.current)  # begun, nothing in it yet
+        stored = [s for s in segments if self._replayed.get(s.name, 0) >= s.size]
+        for segment in segments:
+            if segment in stored:
+                await asyncio.to_thread(segment.remove)
+            else:
+                segment.close()
+        if stored and not self.outage:
+            with contextlib.suppress(*_TRANSIENT):
+                async with self._pool.acquire(timeout=_CONNECT_TIMEOUT) as conn:
+                    await conn.execute(
+                        "DELETE FROM spill_replay WHERE spill_name = ANY($1)",
+                        [s.name for s in stored],
+                    )
+        if self._queue:
+            log.info("journal=kept hits=%d (replayed on the next start)", len(self._queue))
+        self._queue.clear()

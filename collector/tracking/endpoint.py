@@ -3,7 +3,9 @@
 Order for every call: room in the writer's queue, else 503 (before any parsing) -> decode
 the query or body -> truncate the IP (P2) -> consent gate (P1) -> session (P3) -> per
 request: validate, enrich -> offer to the writer's queue -> answer. Nothing here awaits the
-database. Without consent the answer is the same as with it, and nothing is kept.
+database; with COLLECTOR_DURABILITY=fsync the answer waits for the journal's fsync (one for
+all hits of about a millisecond). Without consent the answer is the same as with it, and
+nothing is kept.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class Tracking:
     consent_names: tuple[str, ...]  # collector_consent and COLLECTOR_CONSENT_COOKIES
     geoip: GeoIP | None
     referrer_spam: ReferrerSpam | None
+    durable: bool  # COLLECTOR_DURABILITY=fsync: answer once the hits are in the journal
 
 
 async def bind(app: web.Application) -> None:
@@ -85,6 +88,7 @@ async def bind(app: web.Application) -> None:
         consent_names(settings.consent_cookies),
         app[GEOIP],
         app[REFERRER_SPAM],
+        app[WRITER].journal is not None,
     )
 
 
@@ -208,8 +212,8 @@ async def track(
         else:
             hits.append(result)
 
-    if hits and not t.writer.offer(hits):
-        return _queue_full(metrics, len(hits))
+    if hits and (refused := await _offer_durably(t, hits) if t.durable else _offer(t, hits)):
+        return refused
     metrics.count("hits_accepted", amount=len(hits))
     response = bulk.answer(len(hits), invalid) if bulk else _answer(batch[0] or {})
     if hits and ctx.new_session:
@@ -217,6 +221,26 @@ async def track(
             ctx.session_id, _is_https(request, peer_trusted)
         )
     return response
+
+
+def _offer(t: Tracking, hits: list[Hit]) -> web.Response | None:
+    """None once `hits` are in the queue; else the 503 to answer."""
+    return None if t.writer.offer(hits) else _queue_full(t.metrics, len(hits))
+
+
+async def _offer_durably(t: Tracking, hits: list[Hit]) -> web.Response | None:
+    """None once `hits` are in the journal on disk; else the 503 to answer."""
+    try:
+        if await t.writer.offer_durably(hits):
+            return None
+    except OSError:  # the disk refused them (logged by the journal): not acknowledged
+        t.metrics.count("hits_refused_disk", amount=len(hits))
+        return web.Response(
+            status=503,
+            text="could not be stored, retry later\n",
+            headers={"Retry-After": "1", "Cache-Control": NO_STORE},
+        )
+    return _queue_full(t.metrics, len(hits))
 
 
 def _refuse_if_full(t: Tracking, hits: int) -> web.Response | None:

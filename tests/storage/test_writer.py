@@ -141,9 +141,9 @@ class _CountingWriter(HitWriter):
 
     copies = 0
 
-    async def _copy(self, batch: list) -> int:
+    async def _copy(self, batch: list, queued: int = 0) -> int:
         self.copies += 1
-        return await super()._copy(batch)
+        return await super()._copy(batch, queued)
 
 
 async def test_rows_postgresql_refuses_cost_a_few_copies_and_are_stored_cleaned(
