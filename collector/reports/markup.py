@@ -57,7 +57,9 @@ table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{padding:.3rem .35rem;border-bottom:1px solid var(--line);text-align:left;
 vertical-align:top}
 th{font-weight:600;color:var(--muted);font-size:.8rem;vertical-align:bottom}
-td.text{max-width:0;width:100%;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+td.text{max-width:0;min-width:4.5rem;width:100%;overflow:hidden;text-overflow:ellipsis;
+white-space:nowrap}
+td.short{white-space:nowrap}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 th.num{white-space:normal;overflow-wrap:normal}
 .facts th{vertical-align:top;font-size:.9rem;color:var(--fg);font-weight:normal}
@@ -78,8 +80,9 @@ border:1px solid var(--line);border-radius:6px}
 .hint{font-size:.8rem;color:var(--muted);margin:0}
 .vh{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);
 white-space:nowrap}
-@media (max-width:30rem){.numbers .value{font-size:1.25rem}main{padding:.6rem}
-section{padding:.6rem .5rem}th,td{padding:.3rem .25rem}}
+@media (max-width:30rem){.numbers .value{font-size:1.25rem}main{padding:.5rem}
+section{padding:.6rem .45rem}table{font-size:.85rem}th{font-size:.75rem}
+th,td{padding:.3rem .2rem}}
 """.strip()
 
 _CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
@@ -112,8 +115,19 @@ MONEY = frozenset(
     {"revenue", "subtotal", "tax", "shipping", "discount", "avg_order_value", "avg_price",
      "abandoned_revenue"}
 )  # fmt: skip
-# Columns a card leaves out (its CSV export has them): ids mean nothing on a page.
-HIDDEN_COLUMNS = frozenset({"goal_id"})
+# The columns of a card whose report has more than a card of 23rem (a third of a laptop's
+# screen, all of a phone's) can show with its labels readable: the label and at most about
+# three numbers. The card's CSV has every column; reports not named here show all of theirs.
+CARD_COLUMNS: Mapping[str, Sequence[str]] = {
+    "referrers": ("type", "name", "visits", "bounce_rate"),
+    "goals": ("goal", "conversions", "conversion_rate", "revenue"),
+    "entry-pages": ("page", "entrances", "bounce_rate"),
+    "campaigns": ("campaign", "source", "visits", "bounce_rate"),
+    "products": ("name", "quantity", "revenue"),
+    "screen-sizes": ("width", "resolution", "visits", "bounce_rate"),
+    "languages": ("language", "visits", "bounce_rate"),
+    "events": ("category", "action", "name", "events"),
+}
 # One-row reports, shown as a list of name and value, and the values their card shows.
 FACTS: Mapping[str, Sequence[str]] = {
     "ecommerce": (
@@ -228,16 +242,31 @@ def _card_head(title: str, href: str, tag: str = "h2") -> str:
     )
 
 
-def _cell(report: str, key: str, value: Any, numeric: bool) -> str:
-    """A number stays whole on one line; a text is cut with an ellipsis where the card is
-    narrow, its whole value in the title (and in the text a screen reader reads)."""
-    if numeric:
-        return f'<td class="num">{escape(format_value(key, value))}</td>'
+SHORT = 12  # characters: a text column no longer than this ("direct", "≥ 1920") stays whole
+
+
+def _cell(report: str, key: str, value: Any, kind: str) -> str:
+    """A number stays whole on one line; a long text is cut with an ellipsis where the card
+    is narrow, its whole value in the title (and in the text a screen reader reads)."""
     text = format_value(key, value)
-    shown, full = text, text
-    if report == "countries" and key == "country" and isinstance(value, str):
-        shown = country_name(value)
-    return f'<td class="text" title="{escape(full)}">{escape(shown)}</td>'
+    if kind == "num":
+        return f'<td class="num">{escape(text)}</td>'
+    shown = country_name(text) if report == "countries" and key == "country" else text
+    return f'<td class="{kind}" title="{escape(text)}">{escape(shown)}</td>'
+
+
+def _kinds(report: str, keys: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Each column's class: "num" (right-aligned, whole), "short" text (whole) or "text" (the
+    long ones share what the numbers leave, cut with an ellipsis)."""
+    kinds = {}
+    for k in keys:
+        if any(isinstance(r[k], int | float) for r in rows):
+            kinds[k] = "num"
+        elif report != "countries" and all(len(format_value(k, r[k])) <= SHORT for r in rows):
+            kinds[k] = "short"
+        else:
+            kinds[k] = "text"
+    return kinds
 
 
 def _table(title: str, report: str, rows: Sequence[Mapping[str, Any]], href: str = "") -> str:
@@ -246,14 +275,15 @@ def _table(title: str, report: str, rows: Sequence[Mapping[str, Any]], href: str
         return head + '<p class="empty">Nothing in this period.</p></section>'
     if report in FACTS:
         return head + _facts(report, rows[0]) + "</section>"
-    keys = [k for k in rows[0] if k not in HIDDEN_COLUMNS]
-    numeric = {k for k in keys if any(isinstance(r[k], int | float) for r in rows)}
+    keys = list(CARD_COLUMNS.get(report, rows[0]))
+    kinds = _kinds(report, keys, rows)
     th = "".join(
-        f'<th scope="col"{" class=num" if k in numeric else ""}>{escape(k.replace("_", " "))}</th>'
+        f'<th scope="col"{" class=num" if kinds[k] == "num" else ""}>'
+        f"{escape(k.replace('_', ' '))}</th>"
         for k in keys
     )
     body = "".join(
-        "<tr>" + "".join(_cell(report, k, r[k], k in numeric) for k in keys) + "</tr>" for r in rows
+        "<tr>" + "".join(_cell(report, k, r[k], kinds[k]) for k in keys) + "</tr>" for r in rows
     )
     return (
         f'{head}<div class="scroll"><table><thead><tr>{th}</tr></thead>'
