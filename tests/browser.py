@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
-from playwright.async_api import Browser, BrowserContext, Page, Request, async_playwright
+from playwright.async_api import Browser, BrowserContext, Frame, Page, Request, async_playwright
 
 from tests.support import CHROME_UA, free_port
 
@@ -141,7 +141,7 @@ class Beacons:
         return self.params()[self.sent.index(request)]
 
 
-async def axe_violations(page: Page) -> list[dict[str, Any]]:
+async def axe_violations(page: Page | Frame) -> list[dict[str, Any]]:
     """What axe-core finds on the page as it stands, with every rule axe runs by default
     (WCAG 2.0, 2.1 and 2.2 A and AA, and its best practices): [{id, impact, help, nodes}].
 
