@@ -57,10 +57,10 @@ table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{padding:.3rem .35rem;border-bottom:1px solid var(--line);text-align:left;
 vertical-align:top}
 th{font-weight:600;color:var(--muted);font-size:.8rem;vertical-align:bottom}
-td.text{max-width:0;min-width:4.5rem;width:100%;overflow:hidden;text-overflow:ellipsis;
+td.text{max-width:0;min-width:4.5rem;overflow:hidden;text-overflow:ellipsis;
 white-space:nowrap}
 td.short{white-space:nowrap}
-.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;width:1%}
 th.num{white-space:normal;overflow-wrap:normal}
 .facts th{vertical-align:top;font-size:.9rem;color:var(--fg);font-weight:normal}
 .empty{color:var(--muted)}
@@ -275,7 +275,11 @@ def _table(title: str, report: str, rows: Sequence[Mapping[str, Any]], href: str
         return head + '<p class="empty">Nothing in this period.</p></section>'
     if report in FACTS:
         return head + _facts(report, rows[0]) + "</section>"
-    keys = list(CARD_COLUMNS.get(report, rows[0]))
+    keys = [
+        k
+        for k in CARD_COLUMNS.get(report, rows[0])
+        if k not in MONEY or any(r[k] for r in rows)  # no revenue column of zeros
+    ]
     kinds = _kinds(report, keys, rows)
     th = "".join(
         f'<th scope="col"{" class=num" if kinds[k] == "num" else ""}>'
