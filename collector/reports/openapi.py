@@ -355,7 +355,7 @@ def _erase_form() -> dict[str, Any]:
 
 def _export_get(summary: str, parameters: list[dict[str, Any]], form: str) -> dict[str, Any]:
     csv = {"text/csv": {"schema": {"type": "string"}}}
-    ok = {"description": "UTF-8 CSV, a header line and one line per row", "content": csv}
+    ok: dict[str, Any] = {"description": "UTF-8 CSV: a header line, a line per row", "content": csv}
     if form:  # the same URL without a session answers with the login form
         ok["content"] = {**csv, **HTML}
         ok["description"] += f"; or {form}"
