@@ -359,9 +359,13 @@ def _period_form(view: DashboardView) -> str:
 def _tabs(view: DashboardView) -> str:
     """Links, not scripts: each tab is the same site and period in the other view."""
     links = []
+    period = f"from={view.first.isoformat()}&to={view.last.isoformat()}"
     for key, name in TABS:
-        query = f"site={view.site_id}&from={view.first.isoformat()}&to={view.last.isoformat()}"
-        href = f"/dashboard?{query}" + ("" if key == "visits" else f"&view={key}")
+        if view.share_path is not None:  # a link of every card: its tabs stay on the link
+            href = f"{view.share_path}?{period}"
+        else:
+            href = f"/dashboard?site={view.site_id}&{period}"
+        href += "" if key == "visits" else f"&view={key}"
         current = ' aria-current="page"' if key == view.view else ""
         links.append(f'<a href="{escape(href)}"{current}>{name}</a>')
     return f'<nav class="tabs">{"".join(links)}</nav>'

@@ -169,3 +169,18 @@ async def test_a_share_link_exports_only_the_cards_it_shows(seeded: Seeded) -> N
     assert status == 200
     revoked = f"/share/{'x' * 32}/export/pages.csv"
     assert (await get(seeded, revoked))[0] == 404
+
+
+async def test_the_tabs_of_a_share_link_stay_on_the_link(seeded: Seeded) -> None:
+    async with seeded.server.pool.acquire() as conn:
+        _, token = await shares.add_share(conn, seeded.site, None)
+    path = shares.share_path(token)
+    _, _, html = await get(seeded, f"{path}?from={seeded.d1}&to={seeded.d2}")
+    tabs = re.findall(rb'<nav class="tabs">.*?</nav>', html)[0]
+    hrefs = [unescape(h.decode()) for h in re.findall(rb'href="([^"]+)"', tabs)]
+    assert hrefs == [
+        f"{path}?from={seeded.d1}&to={seeded.d2}",
+        f"{path}?from={seeded.d1}&to={seeded.d2}&view=usage",
+    ]
+    status, _, body = await get(seeded, hrefs[1])
+    assert status == 200 and b'data-report="usage-status"' in body  # not the login form
