@@ -118,6 +118,23 @@ async def seed_long_values(server: Running, day: date) -> None:
         )
     server.clock.now = datetime.combine(day, time(23), UTC)  # after every hit: all rolled up
     await server.roll_up()
+    await seed_long_usage(server, datetime.combine(day, time(10), UTC))
+
+
+async def seed_long_usage(server: Running, ts: datetime) -> None:
+    """The web server's log of the same day, with paths and referrers as long (the Web
+    server tab's cards)."""
+    from tests.usage.test_reports import row, store
+
+    site, old = server.site_id, LONG_PAGE.replace("buergerservice", "alt")
+    rows = [
+        row(site, ts, LONG_PAGE, 200, 123_456_789, referrer=LONG_REFERRER + "artikel-1"),
+        row(site, ts, old, 404, 100, referrer=LONG_REFERRER + "artikel-2"),
+        row(site, ts, "/", 200, 10, browser="Googlebot-Image-Verification", os=None, bot=True),
+        row(site, ts, "/api/antraege/sondernutzung/entwurf", 500, 10, ip_prefix="203.0.0.0"),
+    ]
+    async with server.pool.acquire() as conn:
+        await store(conn, rows * 3)
 
 
 @pytest.fixture(scope="module")
@@ -208,6 +225,12 @@ async def test_no_card_clips_its_table_and_every_number_stays_whole(
     await page.screenshot(path=str(ARTIFACTS / f"dashboard-long-{width}.png"), full_page=True)
     problems = await page.evaluate(_MEASURE)
     assert problems == [], "\n".join(problems)
+    await page.goto(long.url + "&view=usage")  # the web server's tab
+    assert "/alt/formulare" in await page.inner_text("section[data-report=usage-not-found]")
+    await page.screenshot(path=str(ARTIFACTS / f"dashboard-long-usage-{width}.png"), full_page=True)
+    problems = await page.evaluate(_MEASURE)
+    assert problems == [], "web server tab:\n" + "\n".join(problems)
+    await page.goto(long.url)
     # a cut text keeps its whole value in its title
     title = await page.get_attribute("section[data-report=pages] td.text", "title")
     assert title == LONG_PAGE
