@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from collector.access import shares
 from collector.appkeys import SITES
 from collector.goals import GoalSpec, add_goal
 from tests.browser import axe_violations, check_tab_order, tab_order
@@ -263,6 +264,10 @@ async def test_axe_finds_nothing_on_the_dashboard_and_its_login_page(
     await page.set_viewport_size({"width": 390, "height": 844})
     await page.goto(long.url)
     assert await axe_violations(page) == [], "dashboard on a phone"
+    async with long.server.pool.acquire() as conn:
+        _, token = await shares.add_share(conn, long.server.site_id, ("summary", "goals"))
+    await page.goto(f"{long.server.base}{shares.share_path(token)}")
+    assert await axe_violations(page) == [], "a share link's page"
     await context.close()
 
 
