@@ -115,9 +115,9 @@ MONEY = frozenset(
     {"revenue", "subtotal", "tax", "shipping", "discount", "avg_order_value", "avg_price",
      "abandoned_revenue"}
 )  # fmt: skip
-# The columns of a card whose report has more than a card of 23rem (a third of a laptop's
-# screen, all of a phone's) can show with its labels readable: the label and at most about
-# three numbers. The card's CSV has every column; reports not named here show all of theirs.
+# Reports with more columns than a card of 23rem (a third of a laptop's screen, a phone's
+# width) holds with its labels readable: the columns their card shows, a label or two and
+# about three numbers. Their CSV has every column; other reports' cards show all of theirs.
 CARD_COLUMNS: Mapping[str, Sequence[str]] = {
     "referrers": ("type", "name", "visits", "bounce_rate"),
     "goals": ("goal", "conversions", "conversion_rate", "revenue"),
@@ -234,10 +234,10 @@ def _export_href(view: DashboardView, card: str) -> str:
     return f"{base}/export/{card}.csv{query}"
 
 
-def _card_head(title: str, href: str, tag: str = "h2") -> str:
+def _card_head(title: str, href: str) -> str:
     """The card's title, and its CSV link, whose hidden words say which card it exports."""
     return (
-        f'<div class="head"><{tag}>{escape(title)}</{tag}><a href="{escape(href)}">CSV'
+        f'<div class="head"><h2>{escape(title)}</h2><a href="{escape(href)}">CSV'
         f'<span class="vh"> of {escape(title)}</span></a></div>'
     )
 
