@@ -43,7 +43,7 @@ from collector.metrics import Metrics
 from collector.privacy import me, page, switch
 from collector.privacy.receipt_limit import ReceiptLimit
 from collector.reports import api as reports_api
-from collector.reports import dashboard, definitions, openapi
+from collector.reports import dashboard, definitions, export, openapi
 from collector.retention.horizon import guard, raw_gone_before
 from collector.retention.purge import HOURS_AHEAD
 from collector.retention.scheduler import Scheduler
@@ -309,6 +309,8 @@ def create_app(
     app.router.add_post("/dashboard/login", login.login)
     app.router.add_post("/dashboard/logout", login.logout)
     app.router.add_get("/share/{token}", share_view.share_view)
+    app.router.add_get("/dashboard/export/{card}.csv", export.dashboard_export)
+    app.router.add_get("/share/{token}/export/{card}.csv", share_view.share_export)
     app.router.add_get("/api/sites/{site}/shares", share_api.shares_list)
     app.router.add_post("/api/sites/{site}/shares", share_api.share_create)
     app.router.add_delete("/api/sites/{site}/shares/{share_id}", share_api.share_delete)

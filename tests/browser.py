@@ -12,13 +12,17 @@ import contextlib
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
-from playwright.async_api import Browser, BrowserContext, Page, Request, async_playwright
+from playwright.async_api import Browser, BrowserContext, Frame, Page, Request, async_playwright
 
 from tests.support import CHROME_UA, free_port
+
+# axe-core (npm, pinned in tests/clients/package.json; scripts/test-deps installs it).
+AXE = Path(__file__).resolve().parents[1] / ".cache/test-deps/node_modules/axe-core/axe.min.js"
 
 CHROMIUM = os.environ.get("COLLECTOR_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -135,3 +139,73 @@ class Beacons:
         if not (leaving and request.failure):
             assert response is not None and response.status in (200, 204), response
         return self.params()[self.sent.index(request)]
+
+
+async def axe_violations(page: Page | Frame) -> list[dict[str, Any]]:
+    """What axe-core finds on the page as it stands, with every rule axe runs by default
+    (WCAG 2.0, 2.1 and 2.2 A and AA, and its best practices): [{id, impact, help, nodes}].
+
+    The page's Content-Security-Policy forbids every script; Playwright's evaluate runs
+    outside it (DevTools), so the page is checked with its real policy in force."""
+    if not AXE.exists():
+        raise RuntimeError(f"{AXE} is missing: run scripts/test-deps")
+    await page.evaluate(AXE.read_text())
+    result = await page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ["violations"]});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => n.target.join(" ") + ": " + n.failureSummary)}));
+        }"""
+    )
+    return list(result)
+
+
+# Every element Tab may stop at, in document order, marked with its place (data-tab).
+_FOCUSABLE = """() => {
+    const all = [...document.querySelectorAll(
+        'a[href], button, input:not([type=hidden]), select, textarea, [tabindex]')]
+        .filter(e => !e.disabled && e.tabIndex >= 0 && e.getClientRects().length);
+    all.forEach((e, i) => e.dataset.tab = String(i));
+    return all.length;
+}"""
+_FOCUSED = """() => {
+    const e = document.activeElement, s = getComputedStyle(e);
+    return {tab: e.dataset.tab ?? null, outline: s.outlineStyle,
+            width: parseFloat(s.outlineWidth), tag: e.tagName.toLowerCase()};
+}"""
+
+
+async def tab_order(page: Page) -> tuple[int, list[dict[str, Any]]]:
+    """Press Tab from the top of the page through every focusable element: (how many there
+    are, what each press focused: its place in document order and its outline)."""
+    count = await page.evaluate(_FOCUSABLE)
+    await page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    stops: list[dict[str, Any]] = []
+    last = str(count - 1)
+    for _ in range(count * 4):  # a date field takes several presses
+        await page.keyboard.press("Tab")
+        stop = await page.evaluate(_FOCUSED)
+        if stops and stops[-1]["tab"] == last and stop["tab"] != last:
+            break  # past the last element: to the browser's own controls, or round again
+        stops.append(stop)
+    return count, stops
+
+
+def check_tab_order(count: int, stops: list[dict[str, Any]]) -> None:
+    """Tab reached every element, in document order, each with a visible outline. A date
+    field takes a Tab per part (day, month, year, its picker) and stays the active element:
+    one element, with an outline at least while one of its parts has the focus."""
+    assert count > 0
+    elements: list[dict[str, Any]] = []
+    for stop in stops:
+        if elements and elements[-1]["tab"] == stop["tab"]:
+            elements[-1]["visible"] |= _visible(stop)
+        else:
+            elements.append({**stop, "visible": _visible(stop)})
+    assert [e["tab"] for e in elements] == [str(i) for i in range(count)], stops
+    faint = [e for e in elements if not e["visible"]]
+    assert not faint, f"focus not visible on {faint}"
+
+
+def _visible(stop: dict[str, Any]) -> bool:
+    return stop["outline"] != "none" and stop["width"] >= 2

@@ -47,6 +47,8 @@ SITE_SCOPED: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/api/live"),
         ("GET", "/dashboard"),
         ("GET", "/share/{token}"),
+        ("GET", "/dashboard/export/{card}.csv"),
+        ("GET", "/share/{token}/export/{card}.csv"),
         ("GET", "/index.php"),
         ("POST", "/index.php"),
         ("GET", "/api/sites/{site}/shares"),

@@ -19,8 +19,9 @@ from collector.access.rights import Principal, Role
 from collector.storage.sqlfile import bind, step
 
 # The cards a link may be limited to: the dashboard's headline numbers, its chart, the last
-# 30 minutes, and each of its tables (by report name, as reports/dashboard.py lists them).
-BASE_CARDS = ("summary", "chart", "live")
+# 30 minutes, the open-data CSV files of its daily totals (reports/export.py), and each of its
+# tables (by report name, as reports/dashboard.py lists them).
+BASE_CARDS = ("summary", "chart", "live", "opendata")
 
 
 @dataclass(frozen=True, slots=True)

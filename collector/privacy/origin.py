@@ -8,6 +8,8 @@ collector is never an open redirect. The same host list makes the page's CSP.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import ipaddress
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
@@ -108,11 +110,13 @@ def site_sources(sites: Iterable[Site]) -> list[str]:
     return out
 
 
-def content_security_policy(sites: Iterable[Site]) -> str:
-    """Nothing loads from anywhere (P5); inline styles only; forms post here and may be
-    redirected back to a site; only the sites (and the collector) may frame the page."""
+def content_security_policy(sites: Iterable[Site], stylesheet: str) -> str:
+    """Nothing loads from anywhere (P5); the page's one inline `stylesheet` by its hash, no
+    other style (not even a style attribute); forms post here and may be redirected back to
+    a site; only the sites (and the collector) may frame the page."""
     sources = " ".join(["'self'", *site_sources(sites)])
+    digest = base64.b64encode(hashlib.sha256(stylesheet.encode()).digest()).decode()
     return (
-        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+        f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; "
         f"form-action {sources}; frame-ancestors {sources}"
     )

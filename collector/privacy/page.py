@@ -107,6 +107,7 @@ button:focus-visible,a:focus-visible{outline:3px solid #b35c00;outline-offset:2p
 a{color:#0b4f8a}
 code{overflow-wrap:anywhere}
 .embed{padding:.25rem}
+.vh{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 .embed p,.embed form{margin:0 0 .5rem}
 """
 
@@ -182,8 +183,10 @@ def render_page(
         parts.insert(1, f'<p role="status">{_erased_text(t, erased)}</p>')
     if receipt:
         parts.append(f"<p>{t['receipt']} <code>{escape(receipt)}</code></p>")
+    # Embedded, the site's page around the frame shows its own heading; the frame keeps one
+    # for screen readers, which announce it as a document of its own.
+    parts.insert(0, f"<h1{' class=vh' if embed else ''}>{t['title']}</h1>")
     if not embed:
-        parts.insert(0, f"<h1>{t['title']}</h1>")
         parts.append(f"<h2>{t['about']}</h2><p>{t['what']}</p><p>{t['find']}</p>")
         if can_erase:  # a plain form: erasing needs no JavaScript
             parts.append(
@@ -281,7 +284,7 @@ async def optout_page(request: web.Request) -> web.Response:
         content_type="text/html",
         headers={
             "Content-Security-Policy": content_security_policy(
-                _framing_sites(sites, idsite, return_to, request.headers.get("Referer"))
+                _framing_sites(sites, idsite, return_to, request.headers.get("Referer")), STYLE
             ),
             "Cache-Control": "no-store",
             "Content-Language": lang,

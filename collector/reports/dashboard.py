@@ -31,11 +31,14 @@ VIEWS = ("visits", "usage")  # the tabs: opt-in analytics, and the web server's 
 TABLES: Sequence[tuple[str, str]] = (
     ("Pages", "pages"),
     ("Referrers", "referrers"),
+    ("Goals", "goals"),
     ("Entry pages", "entry-pages"),
     ("Exit pages", "exit-pages"),
     ("Page titles", "titles"),
     ("Search engines", "search-engines"),
     ("Campaigns", "campaigns"),
+    ("Ecommerce", "ecommerce"),
+    ("Products", "products"),
     ("Site search", "site-search"),
     ("Browsers", "browsers"),
     ("Operating systems", "os"),
@@ -47,6 +50,9 @@ TABLES: Sequence[tuple[str, str]] = (
     ("Downloads", "downloads"),
     ("Outlinks", "outlinks"),
 )
+# Cards of what not every site tracks: shown only when the site has any (a goal defined, an
+# order or cart sent), not as "nothing in this period" on every other site's page.
+OPTIONAL = frozenset({"goals", "ecommerce", "products"})
 # The "Web server" tab: the usage data of the web server's access log (collector/usage/).
 USAGE_TABLES: Sequence[tuple[str, str]] = (
     ("Status", "usage-status"),
@@ -128,10 +134,20 @@ async def site_page(
                 share_path=share_path,
                 cards=principal.cards,
                 view=view,
+                export_query=export_query(request, query.site_id, share_path is not None),
                 **shown,
             )
         )
     )
+
+
+def export_query(request: web.Request, site_id: int, shared: bool) -> str:
+    """The page's query string for its CSV links: the same period, filters and view, with
+    the site made explicit (a share link never takes one)."""
+    query = request.query_string
+    if shared or "site" in request.query:
+        return query
+    return f"site={site_id}" + (f"&{query}" if query else "")
 
 
 async def _gather(
@@ -154,17 +170,27 @@ async def _gather(
         series = await run_report(
             conn, "visits-by-hour" if hourly else "visits-over-time", site_id, first, last
         )
-        tables = [
-            (title, name, await run_report(conn, name, site_id, first, last, TABLE_ROWS))
-            for title, name in TABLES
-            if cards is None or name in cards
-        ]
+        tables = []
+        for title, name in TABLES:
+            if cards is None or name in cards:
+                rows = await run_report(conn, name, site_id, first, last, TABLE_ROWS)
+                if has_data(name, rows):
+                    tables.append((title, name, rows))
         live = None
         if first <= today <= last and (cards is None or "live" in cards):
             live = await live_counters(conn, site_id, app[CLOCK]())
     key = "hour" if hourly else "day"
     chart = [(str(row[key]), int(row["visits"])) for row in series]
     return {"summary": summary, "chart": chart, "tables": tables, "live": live}
+
+
+def has_data(report: str, rows: list[dict[str, Any]]) -> bool:
+    """Whether the card of `report` belongs on the page: always, but for OPTIONAL ones."""
+    if report not in OPTIONAL:
+        return True
+    if report == "ecommerce":  # one row, zeros when the site sends no ecommerce at all
+        return any(rows[0][k] for k in ("orders", "cart_updates", "abandoned_carts"))
+    return bool(rows)
 
 
 async def _gather_usage(

@@ -15,6 +15,7 @@ import orjson
 from aiohttp import web
 
 from collector import __version__
+from collector.reports.export import CARDS
 from collector.reports.period import DEFAULT_LIMIT, MAX_LIMIT
 from collector.reports.runner import report_names
 from collector.tracking.goals import MATCHES, PATTERN_TYPES
@@ -352,6 +353,38 @@ def _erase_form() -> dict[str, Any]:
     }
 
 
+def _export_get(summary: str, parameters: list[dict[str, Any]], form: str) -> dict[str, Any]:
+    csv = {"text/csv": {"schema": {"type": "string"}}}
+    ok: dict[str, Any] = {"description": "UTF-8 CSV: a header line, a line per row", "content": csv}
+    if form:  # the same URL without a session answers with the login form
+        ok["content"] = {**csv, **HTML}
+        ok["description"] += f"; or {form}"
+    card = {"type": "string", "enum": list(CARDS)}
+    return {
+        "get": {
+            "summary": summary,
+            "tags": ["reports"],
+            "parameters": [
+                *parameters,
+                {"name": "card", "in": "path", "required": True, "schema": card},
+                _query("from", "first day", {"type": "string", "format": "date"}),
+                _query("to", "last day", {"type": "string", "format": "date"}),
+                _query("limit", "rows", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
+            ],
+            "responses": {
+                "200": ok,
+                "400": {"description": "bad parameter", "content": HTML},
+                "403": {"description": "a card the share link does not show", "content": HTML},
+                "404": {
+                    "description": "unknown card, site or link; or no dashboard",
+                    "content": HTML,
+                },
+                "503": {"description": "the report took too long", "content": HTML},
+            },
+        }
+    }
+
+
 def _page(summary: str, tag: str, responses: dict[str, Any]) -> dict[str, Any]:
     return {"summary": summary, "tags": [tag], "responses": responses}
 
@@ -579,6 +612,16 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
                     },
                 }
             },
+            "/dashboard/export/{card}.csv": _export_get(
+                "One card of the dashboard, or the site's open data (daily totals), as CSV",
+                [_query("site", "site id", {"type": "integer", "minimum": 1})],
+                "the login form (no session)",
+            ),
+            "/share/{token}/export/{card}.csv": _export_get(
+                "A card a share link shows, or its site's open data, as CSV",
+                [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "",
+            ),
             "/dashboard/login": login_path(),
             "/dashboard/logout": {
                 "post": _page(

@@ -152,6 +152,19 @@ async def share_view(people: People, role: str, site: int) -> Answer:
     return await _get(people, f"/share/{token}?site={site}")
 
 
+async def dashboard_export(people: People, role: str, site: int) -> Answer:
+    cookie = await dashboard_cookie(people.base, people.names[role], PASSWORD)
+    path = f"/dashboard/export/pages.csv?site={site}"
+    return await _get(people, path, cookies={COOKIE: cookie})
+
+
+async def share_export(people: People, role: str, site: int) -> Answer:
+    """A link of site A asked for another site's CSV: the file stays site A's."""
+    async with people.server.pool.acquire() as conn:
+        _, token = await shares.add_share(conn, people.site_a, None)
+    return await _get(people, f"/share/{token}/export/opendata.csv?site={site}")
+
+
 PROBES: dict[tuple[str, str], tuple[Probe, str]] = {
     # route: (probe, the role that asks: a user of site A; admin routes ask as A's admin)
     ("GET", "/api/reports/{name}"): (report, "viewer"),
@@ -163,6 +176,8 @@ PROBES: dict[tuple[str, str], tuple[Probe, str]] = {
     ("POST", "/api/sites/{site}/shares"): (share_create, "admin"),
     ("DELETE", "/api/sites/{site}/shares/{share_id}"): (share_delete, "admin"),
     ("GET", "/share/{token}"): (share_view, "viewer"),
+    ("GET", "/dashboard/export/{card}.csv"): (dashboard_export, "viewer"),
+    ("GET", "/share/{token}/export/{card}.csv"): (share_export, "viewer"),
     ("GET", "/api/goals"): (goals_list, "viewer"),
     ("POST", "/api/goals"): (goal_create, "admin"),
     ("DELETE", "/api/goals/{id}"): (goal_remove, "admin"),
@@ -205,6 +220,10 @@ async def test_a_user_of_site_a_asking_for_site_b_learns_nothing_of_it(
     if route == ("GET", "/share/{token}"):  # the link's site, whatever `site` says
         assert own_status == b_status == none_status == 200
         assert b"City hall" in b_body and b"data-metric" in b_body
+        return
+    if route == ("GET", "/share/{token}/export/{card}.csv"):
+        assert own_status == b_status == none_status == 200
+        assert own_body == b_body == none_body and own_body.startswith(b"day,visits,")
         return
     assert 200 <= own_status < 300, (own_status, own_body[:200])  # the probe can succeed
     assert b_status in (200, 403, 404)

@@ -85,3 +85,25 @@ async def slow_writer_server(database_url: str) -> AsyncIterator[Running]:
         running.domain = f"site-{secrets.token_hex(4)}.example"
         running.site_id = await running.add_site("Slow writer", running.domain)
         yield running
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Any]:
+    """Debian's chromium, with every *.example and *.test host name at 127.0.0.1."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--host-resolver-rules=MAP *.example 127.0.0.1, MAP *.test 127.0.0.1",
+            ],
+        )
+        yield chromium
+        await chromium.close()

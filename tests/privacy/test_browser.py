@@ -26,27 +26,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--host-resolver-rules=MAP *.example 127.0.0.1, MAP *.test 127.0.0.1",
-            ],
-        )
-        yield chromium
-        await chromium.close()
-
-
 class Deployment:
     """The collector as `stats.<domain>`, a site's pages as `www.<domain>` on another port."""
 

@@ -75,10 +75,11 @@ def test_site_for_host_picks_the_owner_of_a_subdomain() -> None:
 
 
 def test_csp_loads_nothing_and_lets_only_the_sites_frame_the_page() -> None:
-    csp = content_security_policy(SITES)
+    csp = content_security_policy(SITES, "p{color:red}")
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
     assert directives["default-src"] == "'none'"
-    assert directives["style-src"] == "'unsafe-inline'"
+    # the one stylesheet by its hash (echo -n 'p{color:red}' | openssl sha256 -binary | base64)
+    assert directives["style-src"] == "'sha256-p0bF+un5yUb9MBO6xRb8kPHlY2BdpHVtLiFkDrZPF64='"
     ancestors = directives["frame-ancestors"].split()
     assert ancestors == directives["form-action"].split()
     assert set(ancestors) == {

@@ -16,6 +16,8 @@ REPORTS = [
     "campaigns",
     "contents",
     "countries",  # issue #17
+    "daily-pages",  # issue #18: the open-data export
+    "daily-totals",  # issue #18: the open-data export
     "devices",
     "dimensions",
     "downloads",
@@ -247,6 +249,29 @@ async def test_visits_over_time_has_every_day_of_the_period(seeded: Seeded) -> N
         {"day": seeded.d1.isoformat(), "visits": 3, "pageviews": 4, "actions": 8},
         {"day": seeded.d2.isoformat(), "visits": 2, "pageviews": 4, "actions": 5},
         {"day": seeded.d3.isoformat(), "visits": 1, "pageviews": 1, "actions": 1},
+    ]
+
+
+async def test_daily_totals_are_sums_only_for_every_day(seeded: Seeded) -> None:
+    # D1: A (3 actions, 600 s), B (4, 300 s), C (a bounce, 0 s); D2: D (4, 120 s), E (30 s).
+    rows = await report(seeded, "daily-totals", seeded.d1, seeded.d2)
+    assert rows == [
+        {"day": seeded.d1.isoformat(), "visits": 3, "pageviews": 4, "actions": 8,
+         "bounces": 1, "visit_seconds": 900},
+        {"day": seeded.d2.isoformat(), "visits": 2, "pageviews": 4, "actions": 5,
+         "bounces": 1, "visit_seconds": 150},
+    ]  # fmt: skip
+
+
+async def test_daily_pages_lists_the_top_pages_of_each_day_up_to_the_limit(
+    seeded: Seeded,
+) -> None:
+    rows = await report(seeded, "daily-pages", seeded.d1, seeded.d2, limit=2)
+    assert [(r["day"], r["page"], r["pageviews"], r["unique_pageviews"]) for r in rows] == [
+        (seeded.d1.isoformat(), "/", 2, 2),
+        (seeded.d1.isoformat(), "/about", 1, 1),
+        (seeded.d2.isoformat(), "/about", 2, 1),
+        (seeded.d2.isoformat(), "/", 1, 1),
     ]
 
 
