@@ -9,6 +9,11 @@ hit answered 2xx, peak RSS, and lost = hits answered 2xx minus rows stored after
 graceful shutdown. Usage:
 
     python bench/throughput.py --seconds 10 [--workers 1] [--connections 32] [--json]
+                               [--profile FILE.json]
+
+--profile records the collector (all its workers) with py-spy while the load runs, as a
+speedscope file, and prints where its time went (bench/profile_summary.py). py-spy comes
+from PATH or $PY_SPY; it is not a dependency (e.g. a separate venv: pip install py-spy).
 """
 
 from __future__ import annotations
@@ -231,7 +236,38 @@ def tree_peak_rss_mb(proc: psutil.Process) -> float:
     return peak / 1024
 
 
-def measure(cmd: list[str], env: dict, port: int, load, cpu: str | None) -> dict:
+def py_spy() -> str:
+    found = os.environ.get("PY_SPY") or shutil.which("py-spy")
+    if not found:
+        raise SystemExit("--profile needs py-spy on PATH or in $PY_SPY (pip install py-spy)")
+    return found
+
+
+def start_profile(pid: int, out: Path, cpu: str | None) -> subprocess.Popen:
+    """py-spy sampling `pid` and its worker processes, on the load generator's CPU."""
+    cmd = [py_spy(), "record", "-f", "speedscope", "-o", str(out), "--pid", str(pid)]
+    cmd += ["--subprocesses", "--rate", "200"]  # blocking: whole stacks, at some cost
+    if cpu is not None:
+        cmd = ["taskset", "-c", cpu, *cmd]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def stop_profile(spy: subprocess.Popen) -> None:
+    spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+    _, err = spy.communicate(timeout=60)
+    if spy.returncode not in (0, -signal.SIGINT):
+        print(f"py-spy: {err.strip()[-500:]}", file=sys.stderr)
+
+
+def measure(
+    cmd: list[str],
+    env: dict,
+    port: int,
+    load,
+    cpu: str | None,
+    profile: Path | None = None,
+    spy_cpu: str | None = None,
+) -> dict:
     if cpu is not None:
         cmd = ["taskset", "-c", cpu, *cmd]
     log = tempfile.TemporaryFile("w+")  # not a pipe: a full pipe would stall the server
@@ -239,9 +275,12 @@ def measure(cmd: list[str], env: dict, port: int, load, cpu: str | None) -> dict
     try:
         wait_ready(port, proc)
         ps = psutil.Process(proc.pid)
+        spy = start_profile(proc.pid, profile, spy_cpu) if profile else None
         cpu_before = tree_cpu(ps)
         result = load(port)
         result["cpu_s"] = tree_cpu(ps) - cpu_before
+        if spy is not None:
+            stop_profile(spy)
         result["peak_rss_mb"] = tree_peak_rss_mb(ps)
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -286,7 +325,10 @@ def main() -> None:
     ap.add_argument("--bulk", type=int, default=0, help="bulk POSTs of N hits (no baseline)")
     ap.add_argument("--generator", choices=["wrk", "asyncio"], help="default: wrk if installed")
     ap.add_argument("--json", action="store_true", help="print one JSON line last")
+    ap.add_argument("--profile", type=Path, help="py-spy speedscope file of the collector")
     args = ap.parse_args()
+    if args.profile:
+        py_spy()  # missing: say so before minutes of set-up
 
     pin = not args.no_pin and (os.cpu_count() or 1) >= 2 and shutil.which("taskset")
     server_cpu = ("0" if args.workers == 1 else "0,1") if pin else None
@@ -335,6 +377,8 @@ def main() -> None:
             port,
             load,
             server_cpu,
+            args.profile,
+            load_cpu,
         )
         stored = asyncio.run(stored_rows(dsn, site_id))
 
@@ -377,6 +421,11 @@ def main() -> None:
     width = max(map(len, summary))
     for key, value in summary.items():
         print(f"{key.ljust(width)}  {value}")
+    if args.profile:
+        from profile_summary import summarise
+
+        print(f"\nprofile: {args.profile} (speedscope)")
+        print(summarise(args.profile))
     if args.json:
         print(json.dumps(summary))
 
