@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""A/B of bench/throughput.py between two checkouts, runs alternating (A B A B …), so that a
+shared, noisy machine weighs on both alike. Each run measures its own baseline, so the
+ratio (collector ÷ bare aiohttp, same run) is the figure to compare. Usage:
+
+    git archive main | tar -x -C /tmp/ab-main          # e.g. A = main, B = this checkout
+    python bench/ab.py /tmp/ab-main . [--rounds 3] [--seconds 5] [-- --workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+KEYS = ("ratio", "collector_rps", "baseline_rps", "p99_ms", "cpu_us_per_hit", "lost")
+
+
+def run(checkout: Path, seconds: int, extra: list[str]) -> dict:
+    script = checkout / "bench" / "throughput.py"
+    cmd = [sys.executable, str(script), "--seconds", str(seconds), "--json", *extra]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=os.environ)
+    if done.returncode != 0:
+        raise SystemExit(f"{script}: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("a", type=Path)
+    ap.add_argument("b", type=Path)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--json", action="store_true", help="print one JSON line last")
+    ap.add_argument("extra", nargs="*", help="after --: more throughput.py arguments")
+    args = ap.parse_args()
+    results: dict[str, list[dict]] = {"A": [], "B": []}
+    for i in range(args.rounds):
+        for name, checkout in (("A", args.a), ("B", args.b)):
+            r = run(checkout.resolve(), args.seconds, args.extra)
+            results[name].append(r)
+            load = os.getloadavg()[0]
+            cells = "  ".join(f"{k}={r.get(k)}" for k in KEYS)
+            print(f"round {i + 1} {name}: {cells}  load1={load:.2f}", flush=True)
+            time.sleep(1)
+    summary = {}
+    for name, runs in results.items():
+        summary[name] = {
+            k: statistics.median(r[k] for r in runs) for k in KEYS if all(k in r for r in runs)
+        }
+        cells = "  ".join(f"{k}={v}" for k, v in summary[name].items())
+        print(f"median {name}: {cells}")
+    if args.json:
+        print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
