@@ -115,6 +115,7 @@ class Running:
     cookies: dict[str, str] = field(default_factory=dict)
     goals: list[int] = field(default_factory=list)  # ids of goals a fixture defined
     dimensions: list[int] = field(default_factory=list)  # ids of custom dimensions likewise
+    runner: web.AppRunner | None = None
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -204,7 +205,8 @@ async def running_app(
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     try:
-        yield Running(app=app, base=f"http://127.0.0.1:{port}", settings=settings, clock=clock)
+        base = f"http://127.0.0.1:{port}"
+        yield Running(app=app, base=base, settings=settings, clock=clock, runner=runner)
     finally:
         await runner.cleanup()
 
