@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""A/B of bench/throughput.py between two checkouts, runs alternating (A B A B …), so that a
+"""A/B of bench/throughput.py between checkouts, runs alternating (A B A B …), so that a
 shared, noisy machine weighs on both alike. Each run measures its own baseline, so the
 ratio (collector ÷ bare aiohttp, same run) is the figure to compare, with cpu_ratio (the
 baseline's CPU per hit ÷ the collector's) beside it. Usage:
 
     git archive main | tar -x -C /tmp/ab-main          # e.g. A = main, B = this checkout
-    python bench/ab.py /tmp/ab-main . [--rounds 3] [--seconds 5] [-- --workers 2]
+    python bench/ab.py /tmp/ab-main . [more checkouts] [--rounds 3] [--seconds 5] [-- --workers 2]
 """
 
 from __future__ import annotations
@@ -40,16 +40,18 @@ def run(checkout: Path, seconds: int, extra: list[str]) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("a", type=Path)
-    ap.add_argument("b", type=Path)
+    ap.add_argument("checkouts", type=Path, nargs="+", help="two or more (A, B, C, …)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--json", action="store_true", help="print one JSON line last")
     ap.add_argument("extra", nargs="*", help="after --: more throughput.py arguments")
     args = ap.parse_args()
-    results: dict[str, list[dict]] = {"A": [], "B": []}
+    named = dict(zip("ABCDEFGH", args.checkouts, strict=False))
+    results: dict[str, list[dict]] = {name: [] for name in named}
+    for name, checkout in named.items():
+        print(f"{name} = {checkout}")
     for i in range(args.rounds):
-        for name, checkout in (("A", args.a), ("B", args.b)):
+        for name, checkout in named.items():
             r = run(checkout.resolve(), args.seconds, args.extra)
             results[name].append(r)
             load = os.getloadavg()[0]

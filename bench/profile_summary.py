@@ -55,7 +55,7 @@ def summarise(path: Path, top: int = 20) -> str:
                 leaves[f"{leaf['name']} ({Path(leaf.get('file') or '?').name})"] += weight
     if not total:
         return "no samples"
-    lines = [f"{total} samples"]
+    lines = [f"{total:.1f} s of samples"]  # py-spy weighs each sample by its interval
     lines += [f"{100 * n / total:5.1f}%  {name}" for name, n in buckets.most_common()]
     lines.append(f"top {top} innermost frames:")
     lines += [f"{100 * n / total:5.1f}%  {name}" for name, n in leaves.most_common(top)]

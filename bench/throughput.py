@@ -322,6 +322,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--requests", type=int, default=5000, help="distinct hits in the load")
     ap.add_argument("--no-pin", action="store_true", help="do not pin server and load to CPUs")
+    ap.add_argument("--server-cpus", help="taskset list for the servers (default 0; 0,1 for 2+)")
+    ap.add_argument("--load-cpus", help="taskset list for the load generator (default 1)")
     ap.add_argument("--bulk", type=int, default=0, help="bulk POSTs of N hits (no baseline)")
     ap.add_argument("--generator", choices=["wrk", "asyncio"], help="default: wrk if installed")
     ap.add_argument("--json", action="store_true", help="print one JSON line last")
@@ -331,8 +333,8 @@ def main() -> None:
         py_spy()  # missing: say so before minutes of set-up
 
     pin = not args.no_pin and (os.cpu_count() or 1) >= 2 and shutil.which("taskset")
-    server_cpu = ("0" if args.workers == 1 else "0,1") if pin else None
-    load_cpu = "1" if pin else None
+    server_cpu = (args.server_cpus or ("0" if args.workers == 1 else "0,1")) if pin else None
+    load_cpu = (args.load_cpus or "1") if pin else None
     generator = args.generator or ("wrk" if shutil.which("wrk") else "asyncio")
 
     with ExitStack() as stack:
@@ -397,6 +399,8 @@ def main() -> None:
         "workers": args.workers,
         "bulk": args.bulk,
         "pinned": bool(pin),
+        "server_cpus": server_cpu,
+        "load_cpus": load_cpu,
         "compiled": hit_path_compiled(),  # the server imports the same modules as this script
         "collector_rps": round(ok_per_s(full), 1),
         "hits_per_s": round(ok_per_s(full) * per, 1),
