@@ -267,6 +267,7 @@ def measure(
     cpu: str | None,
     profile: Path | None = None,
     spy_cpu: str | None = None,
+    warmup=None,
 ) -> dict:
     if cpu is not None:
         cmd = ["taskset", "-c", cpu, *cmd]
@@ -274,6 +275,8 @@ def measure(
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True)
     try:
         wait_ready(port, proc)
+        if warmup is not None:  # start-up's jobs and first sights (agents, models) done
+            warmup(port)
         ps = psutil.Process(proc.pid)
         spy = start_profile(proc.pid, profile, spy_cpu) if profile else None
         cpu_before = tree_cpu(ps)
@@ -318,6 +321,7 @@ async def stored_rows(dsn: str, site_id: int) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=0, help="seconds of load before measuring")
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--requests", type=int, default=5000, help="distinct hits in the load")
@@ -350,18 +354,22 @@ def main() -> None:
             script = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "hits.lua"
             lua_script(reqs, script, args.bulk)
 
-            def load(port: int) -> dict:
-                return run_wrk(port, script, args.seconds, args.connections, load_cpu)
+            def load(port: int, seconds: int = args.seconds) -> dict:
+                return run_wrk(port, script, seconds, args.connections, load_cpu)
         else:
 
-            def load(port: int) -> dict:
-                return run_asyncio_client(port, reqs, args.seconds, args.connections)
+            def load(port: int, seconds: int = args.seconds) -> dict:
+                return run_asyncio_client(port, reqs, seconds, args.connections)
+
+        warmup = (lambda port: load(port, args.warmup)) if args.warmup else None
 
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         port = free_port()
         baseline_cmd = [sys.executable, str(ROOT / "bench" / "baseline_server.py"), str(port)]
         # Bulk has no bare-aiohttp counterpart worth comparing: hits per second is the figure.
-        base = None if args.bulk else measure(baseline_cmd, env, port, load, server_cpu)
+        base = (
+            None if args.bulk else measure(baseline_cmd, env, port, load, server_cpu, warmup=warmup)
+        )
         port = free_port()
         env_c = {**env, "COLLECTOR_DATABASE_URL": dsn, "COLLECTOR_DATA_DIR": tempfile.mkdtemp()}
         full = measure(
@@ -381,6 +389,7 @@ def main() -> None:
             server_cpu,
             args.profile,
             load_cpu,
+            warmup,
         )
         stored = asyncio.run(stored_rows(dsn, site_id))
 
@@ -395,6 +404,7 @@ def main() -> None:
     summary: dict[str, object] = {
         "generator": generator,
         "seconds": args.seconds,
+        "warmup": args.warmup,
         "connections": args.connections,
         "workers": args.workers,
         "bulk": args.bulk,
