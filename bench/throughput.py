@@ -272,7 +272,11 @@ def measure(
     if cpu is not None:
         cmd = ["taskset", "-c", cpu, *cmd]
     log = tempfile.TemporaryFile("w+")  # not a pipe: a full pipe would stall the server
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True)
+    # cwd: `python -m` puts the working directory first on sys.path, before PYTHONPATH; the
+    # servers must import this checkout's collector, whatever directory the bench runs from.
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True
+    )
     try:
         wait_ready(port, proc)
         if warmup is not None:  # start-up's jobs and first sights (agents, models) done
