@@ -28,7 +28,19 @@ BUCKETS: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
+# Python frames whose own time is C code they call: uvloop's loop (epoll, socket reads,
+# its callbacks) under the function that runs it; the send system call under the write.
+LEAVES = {
+    "run_one": "event loop (uvloop, C: epoll, reads)",
+    "run_app": "event loop (uvloop, C: epoll, reads)",
+    "RawAnswer.prepare": "socket writes (transport.write)",
+    "StreamWriter._writelines": "socket writes (transport.write)",
+}
+
+
 def _bucket(stack: list[dict]) -> str:
+    if stack and (leaf := LEAVES.get(stack[-1]["name"])):
+        return leaf
     for frame in reversed(stack):
         where = frame.get("file") or ""
         for name, tests in BUCKETS:
