@@ -1,6 +1,6 @@
 """The pre-dispatch: pixel hits served before aiohttp's router, answered in raw bytes.
 
-Profiled (README, "Benchmarks"), an ordinary pixel hit spent about a fifth of its CPU in
+Profiled (README, "Benchmarks"), an ordinary pixel hit spent about a sixth of its CPU in
 aiohttp around the handler: the router's resolve and match info, the CORS wrapper, and the
 `Response` (headers, status line, Date). The pre-dispatch sits in front of the app as the
 low-level server's request handler and takes the common case itself: a keep-alive HTTP/1.1

@@ -1,11 +1,11 @@
 """The pixel answers (GIF, 204) as pre-encoded bytes, for the pre-dispatch (predispatch.py).
 
-An aiohttp `Response` costs about a third of a pixel hit's CPU: a header multidict per
-answer, content-length and connection logic, the Date header, the status line and header
-block serialised anew. These answers never vary but in their Date (once a second) and, for
-a new session, their Set-Cookie; so the bytes are built once per second and written in one
-call. The headers are exactly those the app's own pixel answer carries, in the same order
-(tests/tracking/test_predispatch.py compares them).
+An aiohttp `Response` cost about an eighth of a pixel hit's CPU (README, "Benchmarks"): a
+header multidict per answer, content-length and connection logic, the Date header, the
+status line and header block serialised anew. These answers never vary but in their Date
+(once a second) and, for a new session, their Set-Cookie; so the bytes are built once per
+second and written in one call. The headers are exactly those the app's own pixel answer
+carries, in the same order (tests/tracking/test_predispatch.py compares them).
 
 `RawAnswer` is what aiohttp's RequestHandler asks of a response (web_protocol.py:
 `finish_response` awaits `prepare(request)` and `write_eof()`, the access log reads `status`,
