@@ -63,7 +63,7 @@ def test_combined_lines_give_time_in_utc_target_status_bytes_referrer_and_agent(
     [
         (1, "203.0.113.0", "2001:db8:1:2::"),
         (2, "203.0.0.0", "2001:db8:1::"),
-        (3, "203.0.0.0", "2001:db8::"),
+        (3, "203.0.0.0", "2001:d00::"),  # 24 bits kept, as Matomo's IPAnonymizer
     ],
 )
 def test_the_address_is_truncated_to_the_mask_level_while_the_line_is_parsed(
