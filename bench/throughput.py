@@ -12,6 +12,11 @@ and reports fsync's figures next to it (fsync_*). Usage:
 
     python bench/throughput.py --seconds 10 [--workers 1] [--connections 32] [--json]
     python bench/throughput.py --seconds 5 --durability both
+                               [--profile FILE.json]
+
+--profile records the collector (all its workers) with py-spy while the load runs, as a
+speedscope file, and prints where its time went (bench/profile_summary.py). py-spy comes
+from PATH or $PY_SPY; it is not a dependency (e.g. a separate venv: pip install py-spy).
 """
 
 from __future__ import annotations
@@ -234,17 +239,58 @@ def tree_peak_rss_mb(proc: psutil.Process) -> float:
     return peak / 1024
 
 
-def measure(cmd: list[str], env: dict, port: int, load, cpu: str | None) -> dict:
+def py_spy() -> str:
+    found = os.environ.get("PY_SPY") or shutil.which("py-spy")
+    if not found:
+        raise SystemExit("--profile needs py-spy on PATH or in $PY_SPY (pip install py-spy)")
+    return found
+
+
+def start_profile(pid: int, out: Path, cpu: str | None) -> subprocess.Popen:
+    """py-spy sampling `pid` and its worker processes, on the load generator's CPU."""
+    cmd = [py_spy(), "record", "-f", "speedscope", "-o", str(out), "--pid", str(pid)]
+    cmd += ["--subprocesses", "--rate", "200"]  # blocking: whole stacks, at some cost
+    if cpu is not None:
+        cmd = ["taskset", "-c", cpu, *cmd]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def stop_profile(spy: subprocess.Popen) -> None:
+    spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+    _, err = spy.communicate(timeout=60)
+    if spy.returncode not in (0, -signal.SIGINT):
+        print(f"py-spy: {err.strip()[-500:]}", file=sys.stderr)
+
+
+def measure(
+    cmd: list[str],
+    env: dict,
+    port: int,
+    load,
+    cpu: str | None,
+    profile: Path | None = None,
+    spy_cpu: str | None = None,
+    warmup=None,
+) -> dict:
     if cpu is not None:
         cmd = ["taskset", "-c", cpu, *cmd]
     log = tempfile.TemporaryFile("w+")  # not a pipe: a full pipe would stall the server
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True)
+    # cwd: `python -m` puts the working directory first on sys.path, before PYTHONPATH; the
+    # servers must import this checkout's collector, whatever directory the bench runs from.
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True
+    )
     try:
         wait_ready(port, proc)
+        if warmup is not None:  # start-up's jobs and first sights (agents, models) done
+            warmup(port)
         ps = psutil.Process(proc.pid)
+        spy = start_profile(proc.pid, profile, spy_cpu) if profile else None
         cpu_before = tree_cpu(ps)
         result = load(port)
         result["cpu_s"] = tree_cpu(ps) - cpu_before
+        if spy is not None:
+            stop_profile(spy)
         result["peak_rss_mb"] = tree_peak_rss_mb(ps)
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -279,13 +325,16 @@ async def stored_rows(dsn: str, site_id: int) -> int:
         await conn.close()
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=0, help="seconds of load before measuring")
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--requests", type=int, default=5000, help="distinct hits in the load")
     ap.add_argument("--no-pin", action="store_true", help="do not pin server and load to CPUs")
+    ap.add_argument("--server-cpus", help="taskset list for the servers (default 0; 0,1 for 2+)")
+    ap.add_argument("--load-cpus", help="taskset list for the load generator (default 1)")
     ap.add_argument("--bulk", type=int, default=0, help="bulk POSTs of N hits (no baseline)")
     ap.add_argument("--generator", choices=["wrk", "asyncio"], help="default: wrk if installed")
     ap.add_argument(
@@ -293,13 +342,15 @@ def main() -> None:
         help="COLLECTOR_DURABILITY of the collector; both: batch, then fsync next to it",
     )  # fmt: skip
     ap.add_argument("--json", action="store_true", help="print one JSON line last")
-    args = ap.parse_args()
+    ap.add_argument("--profile", type=Path, help="py-spy speedscope file of the collector")
+    return ap.parse_args()
 
-    pin = not args.no_pin and (os.cpu_count() or 1) >= 2 and shutil.which("taskset")
-    server_cpu = ("0" if args.workers == 1 else "0,1") if pin else None
-    load_cpu = "1" if pin else None
-    generator = args.generator or ("wrk" if shutil.which("wrk") else "asyncio")
 
+def run_servers(
+    args: argparse.Namespace, server_cpu: str | None, load_cpu: str | None, generator: str
+) -> tuple[dict | None, dict[str, tuple[dict, int]]]:
+    """The baseline's run (none for bulk), then the collector's in each durability mode
+    asked for: its figures and the rows it stored."""
     with ExitStack() as stack:
         dsn = os.environ.get("COLLECTOR_DATABASE_URL")
         if not dsn:
@@ -313,18 +364,22 @@ def main() -> None:
             script = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "hits.lua"
             lua_script(reqs, script, args.bulk)
 
-            def load(port: int) -> dict:
-                return run_wrk(port, script, args.seconds, args.connections, load_cpu)
+            def load(port: int, seconds: int = args.seconds) -> dict:
+                return run_wrk(port, script, seconds, args.connections, load_cpu)
         else:
 
-            def load(port: int) -> dict:
-                return run_asyncio_client(port, reqs, args.seconds, args.connections)
+            def load(port: int, seconds: int = args.seconds) -> dict:
+                return run_asyncio_client(port, reqs, seconds, args.connections)
+
+        warmup = (lambda port: load(port, args.warmup)) if args.warmup else None
 
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         port = free_port()
         baseline_cmd = [sys.executable, str(ROOT / "bench" / "baseline_server.py"), str(port)]
         # Bulk has no bare-aiohttp counterpart worth comparing: hits per second is the figure.
-        base = None if args.bulk else measure(baseline_cmd, env, port, load, server_cpu)
+        base = (
+            None if args.bulk else measure(baseline_cmd, env, port, load, server_cpu, warmup=warmup)
+        )
         modes = ["batch", "fsync"] if args.durability == "both" else [args.durability]
         runs: dict[str, tuple[dict, int]] = {}
         for mode in modes:
@@ -337,9 +392,28 @@ def main() -> None:
             }
             before = asyncio.run(stored_rows(dsn, site_id))
             cmd = [sys.executable, "-m", "collector", "serve", "--port", str(port)]
-            result = measure([*cmd, "--workers", str(args.workers)], env_c, port, load, server_cpu)
+            profile = args.profile if mode == modes[0] else None
+            result = measure(
+                [*cmd, "--workers", str(args.workers)],
+                env_c, port, load, server_cpu, profile, load_cpu, warmup,
+            )  # fmt: skip
             runs[mode] = result, asyncio.run(stored_rows(dsn, site_id)) - before
-        full, stored = runs[modes[0]]
+    return base, runs
+
+
+def main() -> None:
+    args = arguments()
+    if args.profile:
+        py_spy()  # missing: say so before minutes of set-up
+
+    pin = not args.no_pin and (os.cpu_count() or 1) >= 2 and shutil.which("taskset")
+    server_cpu = (args.server_cpus or ("0" if args.workers == 1 else "0,1")) if pin else None
+    load_cpu = (args.load_cpus or "1") if pin else None
+    generator = args.generator or ("wrk" if shutil.which("wrk") else "asyncio")
+
+    base, runs = run_servers(args, server_cpu, load_cpu, generator)
+    modes = list(runs)
+    full, stored = runs[modes[0]]
 
     def rps(r: dict) -> float:
         return r["requests"] / (r["duration_us"] / 1e6)
@@ -352,11 +426,14 @@ def main() -> None:
     summary: dict[str, object] = {
         "generator": generator,
         "seconds": args.seconds,
+        "warmup": args.warmup,
         "connections": args.connections,
         "workers": args.workers,
         "bulk": args.bulk,
         "durability": modes[0],
         "pinned": bool(pin),
+        "server_cpus": server_cpu,
+        "load_cpus": load_cpu,
         "compiled": hit_path_compiled(),  # the server imports the same modules as this script
         "collector_rps": round(ok_per_s(full), 1),
         "hits_per_s": round(ok_per_s(full) * per, 1),
@@ -379,21 +456,31 @@ def main() -> None:
         "lost": max(0, ok - stored),
     }
     if len(modes) > 1:
-        fsync, fsync_stored = runs["fsync"]
-        fsync_ok = (fsync["requests"] - fsync["non2xx"]) * per
-        summary |= {
-            "fsync_rps": round(ok_per_s(fsync), 1),
-            "fsync_p50_ms": round(fsync["p50_us"] / 1000, 2),
-            "fsync_p99_ms": round(fsync["p99_us"] / 1000, 2),
-            "fsync_cpu_us_per_hit": round(fsync["cpu_s"] / max(fsync_ok, 1) * 1e6, 1),
-            "fsync_answered_2xx": fsync_ok,
-            "fsync_lost": max(0, fsync_ok - fsync_stored),
-        }
+        summary |= fsync_figures(*runs["fsync"], per)
     width = max(map(len, summary))
     for key, value in summary.items():
         print(f"{key.ljust(width)}  {value}")
+    if args.profile:
+        from profile_summary import summarise
+
+        print(f"\nprofile: {args.profile} (speedscope)")
+        print(summarise(args.profile))
     if args.json:
         print(json.dumps(summary))
+
+
+def fsync_figures(fsync: dict, stored: int, per: int) -> dict[str, object]:
+    """COLLECTOR_DURABILITY=fsync's run, reported next to the default's."""
+    ok = (fsync["requests"] - fsync["non2xx"]) * per
+    seconds = fsync["duration_us"] / 1e6
+    return {
+        "fsync_rps": round((fsync["requests"] - fsync["non2xx"]) / seconds, 1),
+        "fsync_p50_ms": round(fsync["p50_us"] / 1000, 2),
+        "fsync_p99_ms": round(fsync["p99_us"] / 1000, 2),
+        "fsync_cpu_us_per_hit": round(fsync["cpu_s"] / max(ok, 1) * 1e6, 1),
+        "fsync_answered_2xx": ok,
+        "fsync_lost": max(0, ok - stored),
+    }
 
 
 if __name__ == "__main__":

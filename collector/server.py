@@ -6,6 +6,8 @@ port is one clear error (`PortUnavailable`) instead of a traceback after the sta
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import errno
 import logging
 import multiprocessing
@@ -18,6 +20,7 @@ from aiohttp import web
 
 from collector.app import AccessLogger, create_app
 from collector.config import Settings
+from collector.tracking.predispatch import ready_runner
 
 log = logging.getLogger(__name__)
 SHUTDOWN_TIMEOUT = 10.0
@@ -28,7 +31,7 @@ class PortUnavailable(Exception):
     """The address cannot be listened on; the message is one line for the person starting it."""
 
 
-def _loop() -> object:
+def _loop() -> asyncio.AbstractEventLoop | None:
     try:
         import uvloop
     except ImportError:  # not on this platform: the default loop works, only slower
@@ -100,20 +103,53 @@ def run_one(
     sockets: Sequence[socket.socket] | None = None,
 ) -> None:
     """Serve until SIGTERM/SIGINT; then stop accepting, finish requests, flush, return.
-    On `sockets` already bound, or else on host:port."""
-    web.run_app(
+    On `sockets` already bound, or else on host:port. What `web.run_app` does, with our own
+    runner (the pre-dispatch in front of the app: tracking/predispatch.py)."""
+    loop = _loop() or asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    main = loop.create_task(_serve(settings, host, port, reuse_port, sockets))
+    try:
+        loop.run_until_complete(main)
+    except (web.GracefulExit, KeyboardInterrupt):  # SIGTERM/SIGINT (AppRunner's handlers)
+        pass
+    finally:
+        if not main.done():
+            main.cancel()  # its `finally` cleans the runner up: stop accepting, flush
+            with contextlib.suppress(asyncio.CancelledError):
+                loop.run_until_complete(main)
+        rest = asyncio.all_tasks(loop)
+        for task in rest:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*rest, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
+async def _serve(
+    settings: Settings,
+    host: str | None,
+    port: int | None,
+    reuse_port: bool,
+    sockets: Sequence[socket.socket] | None,
+) -> None:
+    runner = await ready_runner(
         create_app(settings),
-        host=host,
-        port=port,
-        sock=sockets,
-        reuse_port=reuse_port or None,
+        handle_signals=True,
         access_log_class=AccessLogger,
         access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
         shutdown_timeout=SHUTDOWN_TIMEOUT,
-        handle_signals=True,
-        print=None,
-        loop=_loop(),  # type: ignore[arg-type]
     )
+    try:
+        sites: list[web.BaseSite] = (
+            [web.SockSite(runner, sock, backlog=BACKLOG) for sock in sockets]
+            if sockets
+            else [web.TCPSite(runner, host, port, backlog=BACKLOG, reuse_port=reuse_port)]
+        )
+        for site in sites:
+            await site.start()
+        await asyncio.Event().wait()  # until SIGTERM/SIGINT
+    finally:
+        await runner.cleanup()
 
 
 def run(

@@ -26,6 +26,7 @@ from collector.config import Secret, Settings
 from collector.retention.rollup import RollUp, roll_up
 from collector.sites import add_site
 from collector.storage.embedded import EmbeddedPostgres
+from collector.tracking.predispatch import ready_runner
 
 CONSENT = {"collector_consent": "yes"}
 CHROME_UA = (
@@ -114,6 +115,7 @@ class Running:
     cookies: dict[str, str] = field(default_factory=dict)
     goals: list[int] = field(default_factory=list)  # ids of goals a fixture defined
     dimensions: list[int] = field(default_factory=list)  # ids of custom dimensions likewise
+    runner: web.AppRunner | None = None
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -187,17 +189,24 @@ async def request(
 
 @contextlib.asynccontextmanager
 async def running_app(
-    settings: Settings, clock: Clock | None = None, **app_kwargs: Callable[..., Any]
+    settings: Settings,
+    clock: Clock | None = None,
+    predispatch: bool = True,
+    **app_kwargs: Callable[..., Any],
 ) -> AsyncIterator[Running]:
     clock = clock or Clock()
     app = create_app(settings, clock=clock)
-    runner = web.AppRunner(app, access_log_class=AccessLogger)
-    await runner.setup()
+    if predispatch:
+        runner = await ready_runner(app, access_log_class=AccessLogger)
+    else:  # the app alone, as aiohttp runs it: what the pre-dispatch must answer alike
+        runner = web.AppRunner(app, access_log_class=AccessLogger)
+        await runner.setup()
     port = free_port()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     try:
-        yield Running(app=app, base=f"http://127.0.0.1:{port}", settings=settings, clock=clock)
+        base = f"http://127.0.0.1:{port}"
+        yield Running(app=app, base=base, settings=settings, clock=clock, runner=runner)
     finally:
         await runner.cleanup()
 

@@ -121,3 +121,27 @@ def test_usage_benchmark_imports_every_line_and_tcp_loses_nothing(database_url: 
     tcp, udp = result["syslog"]["tcp"], result["syslog"]["udp"]
     assert tcp["sent"] == 1000 and tcp["lost"] == 0 and tcp["stored"] == 1000
     assert udp["sent"] == 1000 and udp["stored"] + udp["lost"] == 1000
+
+
+def test_profile_summary_buckets_samples_by_their_innermost_known_frame(tmp_path: Path) -> None:
+    sys.path.insert(0, str(BENCH))
+    from profile_summary import summarise
+
+    frames = [
+        {"name": "run", "file": "/x/collector/server.py"},
+        {"name": "_handle_request", "file": "/x/aiohttp/web_protocol.py"},
+        {"name": "track", "file": "/x/collector/tracking/endpoint.py"},
+        {"name": "dumps", "file": "<orjson>"},
+        {"name": "_copy", "file": "/x/collector/storage/writer.py"},
+    ]
+    samples = [[0, 1, 2], [0, 1, 2, 3], [0, 4, 3], [0, 1]]
+    doc = {
+        "shared": {"frames": frames},
+        "profiles": [{"samples": samples, "weights": [1, 1, 1, 1]}],
+    }
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(doc))
+    text = summarise(path)
+    assert " 50.0%  hit path" in text  # orjson under track counts as the hit path's
+    assert " 25.0%  writer" in text
+    assert " 25.0%  aiohttp protocol" in text

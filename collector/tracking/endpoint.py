@@ -10,7 +10,6 @@ nothing is kept.
 
 from __future__ import annotations
 
-import base64
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -50,6 +49,7 @@ from collector.tracking.params import (
 )
 from collector.tracking.pipeline import process_hit
 from collector.tracking.ratelimit import RateLimiter
+from collector.tracking.raw_answer import GIF, NO_STORE, RawAnswer
 from collector.tracking.session import (
     SESSION_COOKIE,
     new_session,
@@ -92,10 +92,6 @@ async def bind(app: web.Application) -> None:
     )
 
 
-GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
-NO_STORE = "no-store"
-
-
 def _reject(reject: Reject) -> web.Response:
     return web.Response(
         status=reject.status, text=reject.reason + "\n", headers={"Cache-Control": NO_STORE}
@@ -124,10 +120,25 @@ class Bulk:
         )
 
 
-def _answer(params: Mapping[str, str]) -> web.Response:
-    if params.get("send_image") == "0":
-        return web.Response(status=204, headers=_NO_CONTENT_HEADERS)
-    return web.Response(body=GIF, headers=_GIF_HEADERS)
+def answer(send_image: bool, cookie: str | None) -> web.StreamResponse:
+    """A pixel request's answer: the GIF, or 204 for send_image=0; with the session cookie
+    when it is new. The pre-dispatch (predispatch.py) answers the same in raw bytes."""
+    if send_image:
+        response = web.Response(body=GIF, headers=_GIF_HEADERS)
+    else:
+        response = web.Response(status=204, headers=_NO_CONTENT_HEADERS)
+    if cookie is not None:
+        response.headers["Set-Cookie"] = cookie
+    return response
+
+
+# What answers a single hit: `answer` (the app's routes) or raw_answer.Answers.pixel.
+PixelAnswer = Callable[[bool, str | None], web.StreamResponse | RawAnswer]
+Answer = web.StreamResponse | RawAnswer
+
+
+def _sends_image(params: Mapping[str, str] | None) -> bool:
+    return params is None or params.get("send_image") != "0"
 
 
 # Built once: aiohttp would otherwise parse a content_type argument on every answer.
@@ -138,22 +149,26 @@ _NO_CONTENT_HEADERS = CIMultiDictProxy(CIMultiDict({"Cache-Control": NO_STORE}))
 _NO_STORE_HEADERS = {"Cache-Control": NO_STORE}
 
 
-def _peer(request: web.Request) -> str | None:
+def _peer(request: web.BaseRequest) -> str | None:
     peer = request.transport.get_extra_info("peername") if request.transport else None
     return peer[0] if isinstance(peer, tuple) else None
 
 
-def _is_https(request: web.Request, peer_trusted: bool) -> bool:
+def _is_https(request: web.BaseRequest, peer_trusted: bool) -> bool:
     if peer_trusted:
         return request.headers.get("X-Forwarded-Proto", "").lower() == "https"
     return request.secure
 
 
 async def track(
-    request: web.Request, t: Tracking, batch: list[dict[str, str] | None], bulk: Bulk | None = None
-) -> web.Response:
+    request: web.BaseRequest,
+    t: Tracking,
+    batch: list[dict[str, str] | None],
+    bulk: Bulk | None = None,
+    pixel_answer: PixelAnswer = answer,
+) -> Answer:
     """Track one request (`bulk` None) or a bulk's requests; a None in `batch` is a bulk
-    request already found invalid."""
+    request already found invalid. A single request is answered by `pixel_answer`."""
     settings, metrics = t.settings, t.metrics
     headers = request.headers
     peer = _peer(request)
@@ -167,7 +182,7 @@ async def track(
     drop = gate(cookies, headers, t.consent_names, settings.privacy_signals)
     if drop is not None:
         metrics.count("hits_dropped", drop.reason, len(batch))
-        return bulk.answer(0, []) if bulk else _answer(batch[0] or {})
+        return bulk.answer(0, []) if bulk else pixel_answer(_sends_image(batch[0]), None)
 
     session_id = session_from_cookie(cookies.get(SESSION_COOKIE))
     # Once per request, from the truncated address only (geo.py); cached per prefix.
@@ -215,11 +230,14 @@ async def track(
     if hits and (refused := await _offer_durably(t, hits) if t.durable else _offer(t, hits)):
         return refused
     metrics.count("hits_accepted", amount=len(hits))
-    response = bulk.answer(len(hits), invalid) if bulk else _answer(batch[0] or {})
+    cookie = None
     if hits and ctx.new_session:
-        response.headers["Set-Cookie"] = session_cookie_header(
-            ctx.session_id, _is_https(request, peer_trusted)
-        )
+        cookie = session_cookie_header(ctx.session_id, _is_https(request, peer_trusted))
+    if bulk is None:
+        return pixel_answer(_sends_image(batch[0]), cookie)
+    response = bulk.answer(len(hits), invalid)
+    if cookie is not None:
+        response.headers["Set-Cookie"] = cookie
     return response
 
 
@@ -274,21 +292,30 @@ def _rate_limited(t: Tracking, ip_prefix: str | None, hits: int) -> web.Response
     )
 
 
-def _query_string(request: web.Request) -> str:
+def _query_string(request: web.BaseRequest) -> str:
     return request.raw_path.partition("?")[2]
 
 
-async def pixel(request: web.Request) -> web.Response:
-    t = request.app[TRACKING]
+def _routed(response: Answer) -> web.StreamResponse:
+    assert isinstance(response, web.StreamResponse)  # `answer` gives Responses only
+    return response
+
+
+async def pixel(request: web.Request) -> web.StreamResponse:
+    return _routed(await track_pixel(request, request.app[TRACKING], answer))
+
+
+async def track_pixel(request: web.BaseRequest, t: Tracking, pixel_answer: PixelAnswer) -> Answer:
+    """A pixel GET: the route's handler, and the pre-dispatch's (predispatch.py)."""
     if (full := _refuse_if_full(t, 1)) is not None:
         return full
     params = parse_query(_query_string(request))
     if isinstance(params, Reject):
         return _reject(params)
-    return await track(request, t, [params])
+    return await track(request, t, [params], None, pixel_answer)
 
 
-async def post(request: web.Request) -> web.Response:
+async def post(request: web.Request) -> web.StreamResponse:
     """Form-encoded parameters, or Matomo's bulk JSON `{"requests": ["?idsite=…", …]}`."""
     t = request.app[TRACKING]
     body = await read_body(request, t.settings.body_timeout_ms / 1000)
@@ -303,7 +330,7 @@ async def post(request: web.Request) -> web.Response:
         if (full := _refuse_if_full(t, len(items))) is not None:
             return full
         bulk = Bulk(authorised=token_valid(token, t.settings.api_token), send_image=send_image)
-        return await track(request, t, _bulk_params(items, token), bulk)
+        return _routed(await track(request, t, _bulk_params(items, token), bulk))
     if (full := _refuse_if_full(t, 1)) is not None:
         return full
     try:
@@ -313,7 +340,7 @@ async def post(request: web.Request) -> web.Response:
     form = parse_query(text)
     if isinstance(form, Reject):
         return _reject(form)
-    return await track(request, t, [{**url_params, **form}])
+    return _routed(await track(request, t, [{**url_params, **form}]))
 
 
 def _bulk(body: bytes, max_requests: int) -> tuple[list[object], str | None, bool] | Reject:
