@@ -10,14 +10,18 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from html import escape
 from typing import Any
+from urllib.parse import urlencode
 
+from collector.reports.filters import BY_KEY, NONE, Filters, row_filter
+from collector.reports.period import PRESETS
 from collector.reports.svg import bar_chart
 
-CSS = """
+CSS = (
+    """
 :root{--fg:#1d2430;--muted:#5b6576;--line:#dde2ea;--bg:#f5f7fa;--card:#fff;--accent:#2f6fba}
 *{box-sizing:border-box}
 body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
@@ -55,7 +59,7 @@ th{font-weight:600;color:var(--muted);font-size:.8rem}
 nav.tabs{display:flex;gap:1rem;margin:0 0 1rem}
 nav.tabs a{color:var(--accent);text-decoration:none;padding-bottom:.2rem}
 nav.tabs a[aria-current]{color:var(--fg);font-weight:600;border-bottom:2px solid var(--accent)}
-.chart{width:100%;height:auto;display:block}
+.chart{width:100%;display:block;overflow:visible}
 .chart .bar{fill:var(--accent)}
 .chart .axis{stroke:var(--line)}
 .chart .label{fill:var(--muted);font-size:11px}
@@ -66,10 +70,34 @@ border:1px solid var(--line);border-radius:6px}
 .hint{font-size:.8rem;color:var(--muted);margin:0}
 @media (max-width:30rem){.numbers .value{font-size:1.25rem}main{padding:.6rem}}
 """.strip()
+    + (
+        # issue 18: period presets, comparison, filter chips, row links, live
+        "nav.presets{display:flex;flex-wrap:wrap;gap:.25rem .75rem;margin:0 0 .75rem}"
+        "nav.presets a{color:var(--accent)}nav.presets a[aria-current]{color:var(--fg);"
+        "font-weight:600;text-decoration:none}"
+        ".chips{display:flex;flex-wrap:wrap;gap:.4rem;margin:0 0 1rem;padding:0;list-style:none}"
+        ".chips li{background:#e6eef8;border:1px solid #b9cde6;border-radius:1rem;"
+        "padding:.15rem .3rem .15rem .65rem;font-size:.85rem}"
+        ".chips a{color:var(--fg);margin-left:.3rem;padding:0 .3rem;text-decoration:none;"
+        "font-weight:600}"
+        ".delta{display:block;font-size:.8rem;color:var(--muted)}"
+        ".delta.up{color:#1b6e2e}.delta.down{color:#a4262c}"
+        "td a{color:var(--accent);text-decoration:none}"
+        "td a:hover,td a:focus{text-decoration:underline}"
+        ".note{font-size:.85rem;color:var(--muted);margin:0 0 .5rem}"
+        ".coverage{background:#fff6e0;border:1px solid #e8d39a;border-radius:6px;"
+        "padding:.5rem .75rem;margin:0 0 1rem}"
+        ".chart .grid{stroke:var(--line)}.chart .earlier{fill:var(--accent);fill-opacity:.22}"
+        ".chart .label{font-size:12px}"
+        ".visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;"
+        "clip:rect(0 0 0 0);white-space:nowrap}"
+    )
+)
 
 _CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
 CONTENT_SECURITY_POLICY = (
     f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; img-src data:; "
+    "script-src 'self'; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
@@ -110,6 +138,39 @@ class DashboardView:
     share_path: str | None = None  # a share link's read-only view: no site list, no logout
     cards: frozenset[str] | None = None  # the cards a share link shows; None: all
     view: str = "visits"  # the tab: "visits" (analytics) or "usage" (the web server's log)
+    period: str | None = None  # the preset (period.PRESETS) when one was asked for
+    compare: str | None = None  # "previous" or "year"
+    earlier_first: date | None = None  # the comparison period
+    earlier_last: date | None = None
+    earlier_summary: Mapping[str, Any] | None = None
+    earlier_chart: Sequence[tuple[str, int]] | None = None
+    earlier_tables: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
+    filters: Filters = field(default_factory=Filters)
+    notes: Mapping[str, str] = field(default_factory=dict)  # report: why it is not shown
+    coverage: str | None = None  # what the filters could not cover
+    live_script: str | None = None  # the live refresher's path, when the page shows live
+
+    @property
+    def base(self) -> str:
+        return self.share_path or "/dashboard"
+
+    def state(self, *, period: bool = True, compare: bool = True) -> list[tuple[str, str]]:
+        """The query that keeps site, period, comparison and tab (filters apart)."""
+        out = [] if self.share_path else [("site", str(self.site_id))]
+        if period:
+            if self.period:
+                out.append(("period", self.period))
+            else:
+                out += [("from", self.first.isoformat()), ("to", self.last.isoformat())]
+        if compare and self.compare:
+            out.append(("compare", self.compare))
+        if self.view != "visits":
+            out.append(("view", self.view))
+        return out
+
+    def href(self, state: Sequence[tuple[str, str]], filters: Filters | None = None) -> str:
+        query = [*state, *(self.filters if filters is None else filters).query()]
+        return f"{self.base}?{urlencode(query)}" if query else self.base
 
 
 def _document(title: str, body: str) -> str:
@@ -169,60 +230,166 @@ def format_value(key: str, value: Any) -> str:
     return str(value)
 
 
-def _numbers(summary: Mapping[str, Any], metrics: Sequence[tuple[str, str]]) -> str:
+def delta_text(key: str, now: Any, before: Any) -> tuple[str, str] | None:
+    """(text, direction) of the change from `before` to `now`: absolute and in per cent
+    (rates: in percentage points); None when either is missing."""
+    if now is None or before is None:
+        return None
+    change = now - before
+    direction = "up" if change > 0 else "down" if change < 0 else "same"
+    sign = "+" if change > 0 else "\u2212" if change < 0 else "\u00b1"
+    if key.endswith(("_rate", "_share")):
+        return f"{sign}{abs(change):.1f} pp", direction
+    size = format_duration(abs(change)) if key.endswith("_duration") else f"{abs(change):g}"
+    pct = f" ({sign}{abs(change) / before * 100:.0f} %)" if before else ""
+    return f"{sign}{size}{pct}", direction
+
+
+def _delta(key: str, now: Any, before: Any, *, block: bool = True) -> str:
+    found = delta_text(key, now, before)
+    if found is None:
+        return ""
+    text, direction = found
+    tag = "span"
+    return (
+        f'<{tag} class="delta {direction}" data-delta="{escape(str(now - before))}">'
+        f'{escape(text)}<span class="visually-hidden"> vs. earlier</span></{tag}>'
+        if block
+        else f'<{tag} class="delta {direction}">{escape(text)}</{tag}>'
+    )
+
+
+def _numbers(
+    summary: Mapping[str, Any],
+    metrics: Sequence[tuple[str, str]],
+    earlier: Mapping[str, Any] | None = None,
+) -> str:
     items = []
     for key, name in metrics:
         value = summary.get(key)
         raw = "" if value is None else str(value)
+        delta = _delta(key, value, earlier.get(key)) if earlier is not None else ""
+        before = earlier.get(key) if earlier is not None else None
+        title = f' title="earlier: {escape(format_value(key, before))}"' if earlier else ""
         items.append(
-            f'<li data-metric="{key}" data-value="{escape(raw)}"><span class="name">{name}'
-            f'</span><span class="value">{escape(format_value(key, value))}</span></li>'
+            f'<li data-metric="{key}" data-value="{escape(raw)}"{title}><span class="name">'
+            f'{name}</span><span class="value">{escape(format_value(key, value))}</span>'
+            f"{delta}</li>"
         )
     return f'<ul class="numbers">{"".join(items)}</ul>'
 
 
-def _table(title: str, report: str, rows: Sequence[Mapping[str, Any]]) -> str:
+def _row_key(row: Mapping[str, Any], numeric: set[str]) -> tuple[Any, ...]:
+    return tuple(v for k, v in row.items() if k not in numeric)
+
+
+def _table(
+    title: str,
+    report: str,
+    rows: Sequence[Mapping[str, Any]],
+    view: DashboardView | None = None,
+) -> str:
     head = f'<section data-report="{escape(report)}"><h2>{escape(title)}</h2>'
+    note = view.notes.get(report) if view is not None else None
+    if note:
+        return head + f'<p class="note" data-note>{escape(note)}</p></section>'
     if not rows:
         return head + '<p class="empty">Nothing in this period.</p></section>'
     keys = list(rows[0])
     numeric = {k for k in keys if any(isinstance(r[k], int | float) for r in rows)}
+    numeric.discard("goal_id")
+    earlier = view.earlier_tables.get(report) if view is not None and view.compare else None
+    first_num = next((k for k in keys if k in numeric), None)
+    before: dict[tuple[Any, ...], Any] = {}
+    if earlier is not None and first_num is not None:
+        before = {_row_key(r, numeric): r.get(first_num) for r in earlier}
     th = "".join(
         f'<th scope="col"{" class=num" if k in numeric else ""}>{escape(k.replace("_", " "))}</th>'
         for k in keys
     )
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f"<td{' class=num' if k in numeric else ''}>{escape(format_value(k, r[k]))}</td>"
-            for k in keys
-        )
-        + "</tr>"
-        for r in rows
-    )
+    if earlier is not None and first_num is not None:
+        th += f'<th scope="col" class="num">{escape(first_num.replace("_", " "))} change</th>'
+    body = []
+    for r in rows:
+        link = row_filter(report, r) if view is not None else None
+        cells = []
+        for i, k in enumerate(keys):
+            text = escape(format_value(k, r[k]))
+            if i == 0 and link is not None and view is not None:
+                href = view.href(view.state(), view.filters.with_(**link))
+                chip = ", ".join(f"{BY_KEY[f].label} {v}" for f, v in link.items())
+                text = f'<a href="{escape(href)}" title="Filter by {escape(chip)}">{text}</a>'
+            cells.append(f"<td{' class=num' if k in numeric else ''}>{text}</td>")
+        if earlier is not None and first_num is not None:
+            old = before.get(_row_key(r, numeric))
+            shown = _delta(first_num, r[first_num], old, block=False) if old is not None else "new"
+            cells.append(f'<td class="num">{shown}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
     return (
         f'{head}<div class="scroll"><table><thead><tr>{th}</tr></thead>'
-        f"<tbody>{body}</tbody></table></div></section>"
+        f"<tbody>{''.join(body)}</tbody></table></div></section>"
     )
 
 
-def _live(live: Mapping[str, Any] | None) -> str:
+def _live(live: Mapping[str, Any] | None, src: str | None = None) -> str:
+    """The last 30 minutes: counts and pages only. `src`: the live endpoint the refresher
+    script (static, same origin) reads; without JavaScript the line is as rendered."""
     if live is None:
         return ""
     visitors = int(live["visitors"])
     pages = ", ".join(f"{escape(p['page'])} ({int(p['visitors'])})" for p in live["pages"][:5])
+    data = f' data-live-src="{escape(src)}"' if src else ""
     return (
-        f'<p class="live" data-live="{visitors}"><strong>{visitors}</strong> '
-        f"{'visitor' if visitors == 1 else 'visitors'} in the last {int(live['minutes'])} "
-        f"minutes{': ' + pages if pages else ''}</p>"
+        f'<p class="live" data-live="{visitors}"{data} aria-live="polite"><strong>{visitors}'
+        f"</strong> {'visitor' if visitors == 1 else 'visitors'} in the last "
+        f'{int(live["minutes"])} minutes<span class="live-pages">'
+        f"{': ' + pages if pages else ''}</span></p>"
     )
 
 
+def _presets(view: DashboardView) -> str:
+    """Links, not scripts: each preset is the same page over another period."""
+    links = []
+    for key, name in PRESETS:
+        href = view.href([*view.state(period=False), ("period", key)])
+        current = ' aria-current="page"' if key == view.period else ""
+        links.append(f'<a href="{escape(href)}"{current}>{name}</a>')
+    return f'<nav class="presets" aria-label="Period">{"".join(links)}</nav>'
+
+
+def _chips(view: DashboardView) -> str:
+    """The filters, each with a link that removes it (and one that removes them all)."""
+    if not view.filters:
+        return ""
+    items = []
+    for key, value in view.filters.values:
+        href = view.href(view.state(), view.filters.without(key))
+        label = BY_KEY[key].label
+        shown = "(unknown)" if value == NONE else value
+        items.append(
+            f'<li data-filter="{escape(key)}">{escape(label)}: <strong>{escape(shown)}</strong>'
+            f'<a href="{escape(href)}" aria-label="Remove filter {escape(label)} {escape(shown)}"'
+            " data-remove>\u00d7</a></li>"
+        )
+    clear = view.href(view.state(), Filters())
+    items.append(f'<li><a href="{escape(clear)}" data-clear>Clear all filters</a></li>')
+    return f'<ul class="chips" aria-label="Filters">{"".join(items)}</ul>'
+
+
 def _period_form(view: DashboardView) -> str:
+    compare = "".join(
+        f'<option value="{v}"{" selected" if v == (view.compare or "") else ""}>{n}</option>'
+        for v, n in (("", "Nothing"), ("previous", "Previous period"), ("year", "A year before"))
+    )
+    kept = "".join(
+        f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
+        for k, v in view.filters.values
+    )
     period = (
         f'<label>From <input type="date" name="from" value="{view.first.isoformat()}"></label>'
         f'<label>To <input type="date" name="to" value="{view.last.isoformat()}"></label>'
-        f'<input type="hidden" name="view" value="{escape(view.view)}">'
+        f'<label>Compare with <select name="compare">{compare}</select></label>'
+        f'<input type="hidden" name="view" value="{escape(view.view)}">{kept}'
         '<button type="submit">Show</button>'
     )
     if view.share_path is not None:  # one site only, and nothing to log out of
@@ -247,43 +414,66 @@ def _tabs(view: DashboardView) -> str:
     """Links, not scripts: each tab is the same site and period in the other view."""
     links = []
     for key, name in TABS:
-        query = f"site={view.site_id}&from={view.first.isoformat()}&to={view.last.isoformat()}"
-        href = f"/dashboard?{query}" + ("" if key == "visits" else f"&view={key}")
+        state = [(k, v) for k, v in view.state() if k != "view"]
+        href = view.href(state + ([] if key == "visits" else [("view", key)]), Filters())
         current = ' aria-current="page"' if key == view.view else ""
         links.append(f'<a href="{escape(href)}"{current}>{name}</a>')
     return f'<nav class="tabs">{"".join(links)}</nav>'
 
 
+def _span(first: date, last: date) -> str:
+    return first.isoformat() if first == last else f"{first.isoformat()} {DASH} {last.isoformat()}"
+
+
 def dashboard_page(view: DashboardView) -> str:
     site_name = dict(view.sites).get(view.site_id, str(view.site_id))
-    period = (
-        view.first.isoformat()
-        if view.first == view.last
-        else f"{view.first.isoformat()} {DASH} {view.last.isoformat()}"
-    )
+    period = _span(view.first, view.last)
     shown = (lambda card: True) if view.cards is None else view.cards.__contains__
     usage = view.view == "usage"
     unit = "requests" if usage else "visits"
-    chart = bar_chart(view.chart, unit=unit)
+    chart = bar_chart(view.chart, unit=unit, earlier=view.earlier_chart)
     tables = "".join(
-        _table(title, report, rows) for title, report, rows in view.tables if shown(report)
+        _table(title, report, rows, view) for title, report, rows in view.tables if shown(report)
     )
     metrics = USAGE_METRICS if usage else SUMMARY_METRICS
     series = "usage-over-time" if usage else "visits-over-time"
     tabs = _tabs(view) if view.cards is None else ""  # a share link: its cards only
+    compared = ""
+    if view.compare and view.earlier_first and view.earlier_last:
+        span = _span(view.earlier_first, view.earlier_last)
+        compared = f'<p class="note" data-compare>Compared with {span} (faint in the chart).</p>'
+
+    coverage = (
+        f'<p class="coverage" role="status" data-coverage>{escape(view.coverage)}</p>'
+        if view.coverage
+        else ""
+    )
+    script = (
+        f'<script src="{escape(view.live_script)}" defer></script>'
+        if view.live_script and view.live is not None
+        else ""
+    )
     body = (
         f"<header><h1>{escape(site_name)} · {escape(period)}</h1>{_period_form(view)}</header>"
-        f"<main>{tabs}{_live(view.live) if shown('live') else ''}"
-        f"{_numbers(view.summary, metrics) if shown('summary') else ''}"
+        f"<main>{tabs}{_presets(view)}{_chips(view)}{coverage}{compared}"
+        f"{_live(view.live, _live_src(view)) if shown('live') else ''}"
+        f"{_numbers(view.summary, metrics, view.earlier_summary) if shown('summary') else ''}"
         + (
             f'<section data-report="{series}"><h2>{unit.capitalize()} per {view.chart_unit} '
             f"({escape(view.timezone)})</h2>{chart}</section>"
             if shown("chart")
             else ""
         )
-        + f'<div class="tables">{tables}</div></main>'
+        + f'<div class="tables">{tables}</div></main>{script}'
     )
     return _document(f"collector: {site_name}, {period}", body)
+
+
+def _live_src(view: DashboardView) -> str | None:
+    """Where the refresher reads the live counts: the page itself with `live=1`."""
+    if not view.live_script:
+        return None
+    return view.href([*view.state(period=False, compare=False), ("live", "1")], Filters())
 
 
 def error_page(status_reason: str) -> str:

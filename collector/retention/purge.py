@@ -57,6 +57,7 @@ AGGREGATE_TABLES = (
     "agg_countries",  # 008
     "agg_screens",
     "agg_languages",
+    "agg_visit_facets",  # 013
 )
 
 

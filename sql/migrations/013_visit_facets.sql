@@ -1,0 +1,28 @@
+-- Visit facets (issue #18): one row per combination of a visit's own values per local hour,
+-- so that the dashboard can filter by any of them, and by several at once, over any period:
+-- each single-dimension aggregate (agg_referrers, agg_platforms, …) holds one dimension and
+-- cannot be crossed with another. Visit-level values only (from the hit that started the
+-- visit, as everywhere): channel and source, campaign name, browser, OS, device type,
+-- country, entry page. What a visit *did* (pages viewed, events, goals) is not here: a row
+-- per visit and page would be the raw data again (docs/aggregates.md, "Filters").
+-- Measures as agg_platforms'. Days counted before this migration have no facets.
+CREATE TABLE agg_visit_facets (
+    site_id       integer NOT NULL,
+    day           date NOT NULL,
+    hour          timestamptz NOT NULL,  -- the instant the visit's local hour starts
+    ref_type      text NOT NULL,
+    ref_name      text NOT NULL,         -- '' none
+    campaign      text NOT NULL,         -- the campaign's name, '' none
+    browser       text NOT NULL,         -- '' not recognised
+    os            text NOT NULL,
+    device        text NOT NULL,
+    country       text NOT NULL,
+    entry_page    text NOT NULL,         -- '' no pageview
+    visits        bigint NOT NULL,
+    actions       bigint NOT NULL,
+    pageviews     bigint NOT NULL,
+    bounces       bigint NOT NULL,
+    visit_seconds bigint NOT NULL,
+    PRIMARY KEY (site_id, day, hour, ref_type, ref_name, campaign, browser, os, device,
+                 country, entry_page)
+) WITH (fillfactor = 90);
