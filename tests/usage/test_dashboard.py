@@ -40,7 +40,9 @@ async def seed(server: Running) -> str:
 
 async def test_the_web_server_tab_shows_the_usage_reports_of_the_period(server: Running) -> None:
     url = await seed(server)
-    status, headers, body = await request("GET", url + "&view=usage", cookies=await logged_in(server))
+    status, headers, body = await request(
+        "GET", url + "&view=usage", cookies=await logged_in(server)
+    )
     assert status == 200
     page = body.decode()
     metrics = dict(re.findall(r'data-metric="(\w+)" data-value="([^"]*)"', page))
@@ -75,7 +77,9 @@ async def test_the_visits_tab_links_to_the_web_server_tab_for_the_same_period(
 
 
 async def test_an_unknown_view_is_400(server: Running) -> None:
-    status, _, body = await request("GET", f"{server.base}/dashboard?view=logs", cookies=await logged_in(server))
+    status, _, body = await request(
+        "GET", f"{server.base}/dashboard?view=logs", cookies=await logged_in(server)
+    )
     assert status == 400 and b"view: must be visits or usage" in body
 
 
