@@ -112,9 +112,9 @@ def bar_chart(
     for fraction in (0, 0.5, 1):
         y = base - plot_h * fraction
         parts.append(f'<line class="grid" x1="0" y1="{y:.1f}" x2="100%" y2="{y:.1f}"/>')
-        if fraction:
+        if fraction and float(top * fraction).is_integer():  # no "0.5 visits"
             value = top * fraction
-            text = f"{value:g}" if value != int(value) else str(int(value))
+            text = str(int(value))
             parts.append(f'<text class="label" x="0" y="{y - 4:.1f}">{text}</text>')
     for i, (_, value) in enumerate(earlier[: len(points)]):
         h = plot_h * value / top

@@ -406,3 +406,93 @@ async def test_live_json_carries_counts_and_pages_and_no_identifiers(
     assert b"textContent" in js and b"innerHTML" not in js
     status, _, _ = await request("GET", f"{server.base}/dashboard/live.0000000000000000.js")
     assert status == 404
+
+
+# In Chromium --------------------------------------------------------------------------------
+
+
+async def _logged_in_page(browser: Any, base: str, **options: Any) -> Any:
+    from tests.support import CHROME_UA
+
+    context = await browser.new_context(user_agent=CHROME_UA, **options)
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    await page.goto(f"{base}/dashboard")
+    await page.fill("input[name=password]", "test-token")
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("ul.numbers")
+    return context, page, problems
+
+
+@pytest.mark.browser
+async def test_presets_filters_chips_and_comparison_work_with_javascript_off(
+    seeded: Seeded,
+) -> None:
+    from tests.browser import launch_chromium
+
+    base = seeded.server.base
+    async with launch_chromium() as browser:
+        context, tab, problems = await _logged_in_page(
+            browser, base, java_script_enabled=False, viewport={"width": 390, "height": 844}
+        )
+        await tab.goto(f"{base}/dashboard?site={seeded.site}&from={seeded.d1}&to={seeded.d2}")
+        await tab.click("nav.presets >> text=Yesterday")
+        assert "period=yesterday" in tab.url
+        assert await tab.get_attribute("[data-metric=visits]", "data-value") == "1"
+        await tab.click("nav.presets >> text=Last 7 days")
+        await tab.click("section[data-report=browsers] >> text=Firefox")
+        assert await tab.inner_text(".chips [data-filter=browser]") == "Browser: Firefox×"
+        assert await tab.get_attribute("[data-metric=visits]", "data-value") == "1"
+        await tab.click("section[data-report=devices] td a")  # and Firefox's one device
+        assert len(await tab.query_selector_all(".chips [data-filter]")) == 2
+        await tab.click(".chips [data-filter=browser] [data-remove]")
+        assert [
+            await c.get_attribute("data-filter")
+            for c in await tab.query_selector_all(".chips [data-filter]")
+        ] == ["device"]
+        await tab.click(".chips [data-clear]")
+        assert await tab.query_selector(".chips") is None
+        await tab.select_option("select[name=compare]", "previous")
+        await tab.click("form.period button[type=submit]")
+        assert "compare=previous" in tab.url
+        assert await tab.query_selector("[data-metric=visits] .delta") is not None
+        assert await tab.query_selector("svg.chart rect.earlier") is not None
+        assert problems == []
+        await context.close()
+
+
+@pytest.mark.browser
+async def test_live_line_refreshes_and_chart_text_stays_legible_on_a_phone(
+    seeded: Seeded,
+) -> None:
+    from tests.browser import launch_chromium
+
+    base = seeded.server.base
+    async with launch_chromium() as browser:
+        context, tab, problems = await _logged_in_page(
+            browser, base, viewport={"width": 390, "height": 844}
+        )
+        await tab.goto(f"{base}/dashboard?site={seeded.site}&period=last30")
+        await tab.wait_for_selector("p.live[data-refreshed]", timeout=10_000)
+        sizes = await tab.eval_on_selector_all(
+            "svg.chart text", "els => els.map(e => getComputedStyle(e).fontSize)"
+        )
+        assert sizes and set(sizes) == {"12px"}  # CSS pixels, not scaled by a viewBox
+        boxes = await tab.eval_on_selector_all(
+            "svg.chart text.tick",
+            "els => els.map(e => { const r = e.getBoundingClientRect(); "
+            "return [r.left, r.right]; })",
+        )
+        assert len(boxes) >= 4
+        for (_, right), (left, _) in zip(boxes, boxes[1:], strict=False):
+            assert right <= left, "x labels overlap"
+        chart = await tab.eval_on_selector("svg.chart", "e => e.getBoundingClientRect().right")
+        assert chart <= 390
+        labels = await tab.eval_on_selector_all(
+            "svg.chart text.tick", "els => els.map(e => e.textContent)"
+        )
+        assert all(re.fullmatch(r"\d{1,2} [A-Z][a-z]{2}", t) for t in labels), labels
+        assert problems == []
+        await context.close()
