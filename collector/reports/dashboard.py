@@ -252,11 +252,11 @@ async def _live_json(
 
 
 def _coverage(filters: Filters, first: date, last: date, raw_first: date, days: int) -> str | None:
-    """What the page says when a filter by what visits did reaches before raw hits."""
+    """What the page says when filters by two things visits did reach before raw hits."""
     if not filters.raw_only or first >= raw_first:
         return None
-    names = ", ".join(BY_KEY[k].label for k, _ in filters.values if BY_KEY[k].raw_only)
-    said = f"This filter ({names}) can only be applied to the last {days} days"
+    names = " and ".join(BY_KEY[k].label for k, _ in filters.values if BY_KEY[k].did)
+    said = f"These filters together ({names}) can only be applied to the last {days} days"
     if last < raw_first:
         return f"{said} (from {raw_first.isoformat()}): nothing in this period can be."
     return (

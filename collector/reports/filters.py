@@ -1,18 +1,21 @@
 """The dashboard's filters: `?browser=Firefox&country=DE…`, validated, and the numbers they give.
 
-Which source serves a filter (docs/aggregates.md, "Filters"):
+Which source serves a filter (docs/aggregates.md, "Filters"), for any period unless said:
 
 - By a visit's own values (channel, source, campaign, browser, OS, device, country, entry
-  page): the visit facets (`agg_visit_facets`, migration 013), which hold them all at once,
-  per local hour, for every day: any period, any combination.
-- By what a visit did (viewed a page, sent an event of a category, converted a goal): raw
-  hits (`sql/filters/raw-facets.sql`), which exist only for the last RETENTION_DAYS; for
+  page), any combination: the visit facets (`agg_visit_facets`, migration 013), which hold
+  them all at once per local hour.
+- By one thing visits did (viewed a page, sent an event of a category, converted a goal),
+  with any of the above: `agg_visit_actions` (migration 013), the same values per visit and
+  thing done.
+- By two things visits did (a page and an event): only raw hits can tell which visits did
+  both (`sql/filters/raw-facets.sql`), and they exist only for the last RETENTION_DAYS; for
   older days the page says that the filter cannot be applied there.
 
 Either way a filter narrows the headline numbers, the chart and the cards of a visit's own
 values (referrers, search engines, campaigns, browsers, OS, devices, countries, entry
 pages). The cards of what visits did (pages, titles, events, downloads, …) are not kept per
-visit, so under a filter they say so instead of showing unfiltered numbers.
+visit and value, so under a filter they say so instead of showing unfiltered numbers.
 
 Values travel as SQL parameters ($4…$14), never as SQL text; "(none)" stands for the empty
 key ('': unknown browser, no campaign, direct's source).
@@ -40,7 +43,7 @@ class Dimension:
     key: str  # the URL parameter
     label: str  # the chip's name
     card: str  # the report whose rows link to it; a share link must show that card
-    raw_only: bool = False  # what a visit did: only raw hits can tell
+    did: bool = False  # what a visit did, not a value of the visit
 
 
 # In SQL parameter order: $4 … $14 (facets.sql, raw-facets.sql).
@@ -53,9 +56,9 @@ DIMENSIONS: tuple[Dimension, ...] = (
     Dimension("device", "Device", "devices"),
     Dimension("country", "Country", "countries"),
     Dimension("entry", "Entry page", "entry-pages"),
-    Dimension("page", "Page", "pages", raw_only=True),
-    Dimension("event", "Event category", "events", raw_only=True),
-    Dimension("goal", "Goal", "goals", raw_only=True),
+    Dimension("page", "Page", "pages", did=True),
+    Dimension("event", "Event category", "events", did=True),
+    Dimension("goal", "Goal", "goals", did=True),
 )
 BY_KEY = {d.key: d for d in DIMENSIONS}
 
@@ -81,7 +84,13 @@ class Filters:
 
     @property
     def raw_only(self) -> bool:
-        return any(BY_KEY[k].raw_only for k, _ in self.values)
+        """Visits that did two things (a page and an event): only raw hits can tell."""
+        return len(self.done()) > 1
+
+    def done(self) -> list[tuple[str, str]]:
+        """The filters by what visits did, as agg_visit_actions' (kind, value)."""
+        kinds = {"page": "page", "event": "event", "goal": "goal"}
+        return [(kinds[k], "" if v == NONE else v) for k, v in self.values if BY_KEY[k].did]
 
     def params(self) -> list[Any]:
         """$4 … $14: each dimension's value, '' for "(none)", None when not filtered."""
@@ -156,19 +165,25 @@ async def fetch_facets(
     filters: Filters,
     raw_first: date,
 ) -> Facets:
-    """The groupings of group.sql over the period (a raw-only filter: its days from
-    `raw_first` on, the first day raw hits still cover whole)."""
-    if filters.raw_only:
+    """The groupings of group.sql over the period: from the visit facets, from what visits
+    did (one filter by a page, event or goal), or from raw hits (two of those: only the days
+    from `raw_first` on, the first day raw hits still cover whole)."""
+    done = filters.done()
+    visit_values = filters.params()[:8]
+    if len(done) > 1:  # visits that did two things: only raw hits tell
         first = max(first, raw_first)
         if first > last:
             return Facets(None, None, [])
         rows = await conn.fetch(
             _sql("raw-facets", "group"), site_id, first, last, *filters.params()
         )
-    else:
+    elif done:
+        [(kind, value)] = done
         rows = await conn.fetch(
-            _sql("facets", "group"), site_id, first, last, *filters.params()[:8]
+            _sql("actions", "group"), site_id, first, last, *visit_values, kind, value
         )
+    else:
+        rows = await conn.fetch(_sql("facets", "group"), site_id, first, last, *visit_values)
     return Facets(first, last, [dict(r) for r in rows])
 
 

@@ -58,6 +58,7 @@ AGGREGATE_TABLES = (
     "agg_screens",
     "agg_languages",
     "agg_visit_facets",  # 013
+    "agg_visit_actions",
 )
 
 

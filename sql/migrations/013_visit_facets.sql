@@ -26,3 +26,33 @@ CREATE TABLE agg_visit_facets (
     PRIMARY KEY (site_id, day, hour, ref_type, ref_name, campaign, browser, os, device,
                  country, entry_page)
 ) WITH (fillfactor = 90);
+
+-- What visits did, with the same visit values: a row per (kind, value) a visit did at least
+-- once on its first day — viewed a page ('page', its path), sent an event of a category
+-- ('event', the category), converted a goal ('goal', its id) — so that a filter by one of
+-- them combines with the visit values over any period: "the visits that viewed /news".
+-- Measures are those visits' own (visits, their actions, …), as in agg_visit_facets. The
+-- primary key leads with (site_id, day, kind, value): a filter reads its value's rows only.
+-- Two such filters at once (a page and an event) need the visits that did both: raw hits.
+CREATE TABLE agg_visit_actions (
+    site_id       integer NOT NULL,
+    day           date NOT NULL,
+    kind          text NOT NULL,         -- 'page', 'event', 'goal'
+    value         text NOT NULL,
+    hour          timestamptz NOT NULL,
+    ref_type      text NOT NULL,
+    ref_name      text NOT NULL,
+    campaign      text NOT NULL,
+    browser       text NOT NULL,
+    os            text NOT NULL,
+    device        text NOT NULL,
+    country       text NOT NULL,
+    entry_page    text NOT NULL,
+    visits        bigint NOT NULL,
+    actions       bigint NOT NULL,
+    pageviews     bigint NOT NULL,
+    bounces       bigint NOT NULL,
+    visit_seconds bigint NOT NULL,
+    PRIMARY KEY (site_id, day, kind, value, hour, ref_type, ref_name, campaign, browser, os,
+                 device, country, entry_page)
+) WITH (fillfactor = 90);

@@ -200,9 +200,12 @@ async def test_comparison_with_a_year_before_and_nothing_then(
         ({"country": "DE"}, 5, 8),
         ({"entry": "/contact"}, 2, 2),
         ({"browser": "Firefox", "device": "tablet"}, 0, 0),
-        ({"page": "/about"}, 2, 5),  # raw hits: A and D viewed /about
+        ({"page": "/about"}, 2, 5),  # A and D viewed /about
         ({"page": "/about", "channel": "website"}, 1, 3),
         ({"event": "Video"}, 2, 4),
+        ({"event": "Video", "page": "/about"}, 1, 3),  # two things done: raw hits
+        ({"event": "Video", "page": "/about", "device": "tablet"}, 1, 3),
+        ({"event": "Video", "page": "/contact"}, 0, 0),
     ],
 )
 async def test_filters_narrow_the_numbers_and_every_card_and_combine(
@@ -274,24 +277,24 @@ async def test_every_row_links_to_its_filter_and_a_chip_removes_only_its_own(
     assert added["entry"] == "/about" and added["device"] == "tablet"
 
 
-async def test_a_filter_by_what_visits_did_says_where_raw_hits_end(
+async def test_two_filters_by_what_visits_did_say_where_raw_hits_end(
     seeded: Seeded, session: dict[str, str]
 ) -> None:
     today = seeded.d3 + timedelta(days=1)
     raw_first = today - timedelta(days=6)
     old = {"from": seeded.d1 - timedelta(days=40), "to": seeded.d1 - timedelta(days=30)}
-    status, body = await page(seeded, session, page="/about", **old)
+    both = {"page": "/about", "event": "Video"}  # D only: A viewed /about, B sent the event
+    status, body = await page(seeded, session, **both, **old)
     assert status == 200
     assert "can only be applied to the last 7 days" in body
     assert "nothing in this period can be" in body and metric(body, "visits") == "0"
-    status, body = await page(
-        seeded, session, page="/about", **{"from": seeded.d1 - timedelta(days=20)}
-    )
-    assert status == 200 and metric(body, "visits") == "2"
+    status, body = await page(seeded, session, **both, **{"from": seeded.d1 - timedelta(days=20)})
+    assert status == 200 and metric(body, "visits") == "1"
     assert f"the numbers are for {raw_first.isoformat()}" in unescape(body)
-    # a filter the facets serve covers the whole period and says nothing
-    status, body = await page(seeded, session, browser="Firefox", **old)
-    assert status == 200 and "data-coverage" not in body
+    # one such filter (agg_visit_actions), or visit values (the facets): any period, no note
+    for one in ({"page": "/about"}, {"browser": "Firefox"}, {"goal": "2", "device": "smartphone"}):
+        status, body = await page(seeded, session, **one, **old)
+        assert status == 200 and "data-coverage" not in body
 
 
 @pytest.mark.parametrize(
