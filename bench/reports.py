@@ -474,12 +474,14 @@ async def measure(base: str, site_id: int, today: Any, runs: int) -> dict[str, A
     return out
 
 
-# The filtered dashboards: by visit values (visit facets), combined, by a page viewed (raw
-# hits, the heaviest), and the comparison with the previous period.
+# The filtered dashboards: by visit values (visit facets), combined, by a page viewed
+# (agg_visit_actions), by a page and an event (raw hits, the heaviest), and the comparison
+# with the previous period.
 FILTERED = (
     ("dashboard-browser", "browser=Chrome"),
     ("dashboard-browser-search", "browser=Chrome&channel=search"),
     ("dashboard-page", "page=/"),
+    ("dashboard-page-event", "page=/&event=Video"),  # two things done: raw hits
     ("dashboard-compare", "compare=previous"),
 )
 
