@@ -42,7 +42,9 @@ WHEN MATCHED THEN UPDATE SET
     visits = a.visits + d.visits, actions = a.actions + d.actions,
     pageviews = a.pageviews + d.pageviews, bounces = a.bounces + d.bounces,
     visit_seconds = a.visit_seconds + d.seconds
-WHEN NOT MATCHED THEN INSERT (site_id, day, kind, value, hour, ref_type, ref_name, campaign,
+-- Only a visit counted since migration 013 can be subtracted: one rolled up in part before
+-- it (never added here) is not inserted as a negative row.
+WHEN NOT MATCHED AND d.visits > 0 THEN INSERT (site_id, day, kind, value, hour, ref_type, ref_name, campaign,
                               browser, os, device, country, entry_page, visits, actions,
                               pageviews, bounces, visit_seconds)
     VALUES (d.site_id, d.day, d.kind, d.value, d.hour, d.ref_type, d.ref_name, d.campaign,
