@@ -125,7 +125,7 @@ def _parse(
     query = parse_report_query(params, today_of, app[SETTINGS].retention_days)
     compare = params.get("compare") or None
     filters = parse_filters(request.query, request.query.getall)
-    earlier = (date.min, date.min)
+    earlier = (date.min, date.min)  # no comparison: never read
     if query is not None and compare is not None:
         earlier = comparison_period(query.first, query.last, compare)
     return preset, query, compare, earlier, filters
@@ -210,7 +210,6 @@ async def site_page(
         ms = settings.report_timeout_ms
         page = error_page(f"The reports took longer than {ms} ms. Try again in a moment.")
         return html(page, status=503, headers={"Retry-After": "5"})
-    shown.pop("raw_days", None)
     return html(
         dashboard_page(
             DashboardView(
