@@ -107,9 +107,10 @@ def _refused_filters(filters: Filters, cards: frozenset[str] | None) -> str | No
     that card's numbers (how many visits came from a country, say)."""
     if cards is None:
         return None
+    search_only = dict(filters.values).get("channel") == "search" and "search-engines" in cards
     for key, _ in filters.values:
         card = BY_KEY[key].card
-        if card not in cards and not (card == "referrers" and "search-engines" in cards):
+        if card not in cards and not (card == "referrers" and search_only):
             return f"{key}: this link does not show the card it filters by ({card})"
     return None
 

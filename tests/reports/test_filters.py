@@ -362,7 +362,7 @@ async def test_a_share_link_filters_only_by_the_cards_it_shows(seeded: Seeded) -
         "POST",
         f"{seeded.server.base}/api/sites/{seeded.site}/shares",
         headers={"Authorization": "Bearer test-token", "Content-Type": "application/json"},
-        data=orjson.dumps({"cards": ["summary", "chart", "browsers"]}),
+        data=orjson.dumps({"cards": ["summary", "chart", "browsers", "search-engines"]}),
     )
     assert status == 201, body
     path = orjson.loads(body)["path"]
@@ -375,7 +375,15 @@ async def test_a_share_link_filters_only_by_the_cards_it_shows(seeded: Seeded) -
     links = re.findall(r'<td><a href="([^"]+)"', text)
     assert links and all(unescape(h).startswith(f"{path}?") for h in links)
     assert "site=" not in unescape(links[0])
-    for refused in ({"country": "DE"}, {"page": "/about"}, {"channel": "direct"}):
+    # the search engines card: its own rows' filters (channel search and a source), no other
+    status, _, raw = await request(
+        "GET",
+        f"{seeded.server.base}{path}?"
+        + urlencode({**period, "channel": "search", "source": "Google"}),
+    )
+    assert status == 200 and metric(raw.decode(), "visits") == "1"
+    refusals = ({"country": "DE"}, {"page": "/about"}, {"channel": "direct"}, {"source": "x"})
+    for refused in refusals:
         status, _, raw = await request(
             "GET", f"{seeded.server.base}{path}?{urlencode({**period, **refused})}"
         )
