@@ -1,7 +1,9 @@
 """The dashboard's HTML: pure functions from numbers to markup, and its stylesheet.
 
-Everything a page needs is in the page (promise P5): the stylesheet inline, allowed by its
-hash in the Content-Security-Policy; no scripts, fonts or images from anywhere. Every value
+Everything a page needs is in the page or on this server (promise P5): the stylesheet inline,
+allowed by its hash in the Content-Security-Policy; one script, the live line's refresher,
+from the collector itself (`script-src 'self'`, nothing inline); no fonts or images. The page
+works without the script: periods, comparison and filters are links and GET forms. Every value
 from the database or the request passes through `escape`.
 """
 

@@ -1,4 +1,4 @@
-"""The visits-over-time chart as inline SVG, drawn on the server (promise P5: no scripts).
+"""The visits-over-time chart as inline SVG, drawn on the server: no script draws it.
 
 A bar per day (or local hour), scaled to a round top value, with grid lines and axis labels
 at sensible intervals: local dates ("1 Dec") or hours ("06:00"), never raw timestamps. The
