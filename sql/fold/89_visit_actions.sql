@@ -56,7 +56,7 @@ WITH kept AS (
     FROM gone
     GROUP BY kind, value, hour, ref_type, ref_name, campaign, browser, os, device, country,
              entry_page
-    ON CONFLICT (site_id, kind, value, day, hour, ref_type, ref_name, campaign, browser, os,
+    ON CONFLICT (site_id, day, kind, value, hour, ref_type, ref_name, campaign, browser, os,
                  device, country, entry_page) DO UPDATE SET
         visits = a.visits + excluded.visits, actions = a.actions + excluded.actions,
         pageviews = a.pageviews + excluded.pageviews, bounces = a.bounces + excluded.bounces,

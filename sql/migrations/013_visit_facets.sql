@@ -32,8 +32,8 @@ CREATE TABLE agg_visit_facets (
 -- ('event', the category), converted a goal ('goal', its id) — so that a filter by one of
 -- them combines with the visit values over any period: "the visits that viewed /news".
 -- Measures are those visits' own (visits, their actions, …), as in agg_visit_facets. The
--- primary key leads with (site_id, kind, value, day): a filter reads its value's rows of
--- the period only (with day second, it would read every value's rows of every day).
+-- roll-up's MERGE and the fold find rows by the primary key (site and day first), a filter
+-- by agg_visit_actions_value.
 -- Two such filters at once (a page and an event) need the visits that did both: raw hits.
 CREATE TABLE agg_visit_actions (
     site_id       integer NOT NULL,
@@ -54,8 +54,9 @@ CREATE TABLE agg_visit_actions (
     pageviews     bigint NOT NULL,
     bounces       bigint NOT NULL,
     visit_seconds bigint NOT NULL,
-    PRIMARY KEY (site_id, kind, value, day, hour, ref_type, ref_name, campaign, browser, os,
+    PRIMARY KEY (site_id, day, kind, value, hour, ref_type, ref_name, campaign, browser, os,
                  device, country, entry_page)
 ) WITH (fillfactor = 90);
--- The fold reads one day of a site.
-CREATE INDEX agg_visit_actions_day ON agg_visit_actions (site_id, day);
+-- A filter reads one value's rows of the period (by the primary key it would read every
+-- value's rows of every day in it: all of the roll-up's rows of those days).
+CREATE INDEX agg_visit_actions_value ON agg_visit_actions (site_id, kind, value, day);
