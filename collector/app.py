@@ -43,7 +43,7 @@ from collector.metrics import Metrics
 from collector.privacy import me, page, switch
 from collector.privacy.receipt_limit import ReceiptLimit
 from collector.reports import api as reports_api
-from collector.reports import dashboard, definitions, export, openapi
+from collector.reports import dashboard, definitions, export, live_script, openapi
 from collector.retention.horizon import guard, raw_gone_before
 from collector.retention.purge import HOURS_AHEAD
 from collector.retention.scheduler import Scheduler
@@ -306,6 +306,7 @@ def create_app(
     app.router.add_delete("/api/dimensions/{id}", definitions.dimension_delete)
     app.router.add_get("/api/openapi.json", openapi.openapi)
     app.router.add_get("/dashboard", dashboard.dashboard)
+    app.router.add_get("/dashboard/live.{hash}.js", live_script.live_js)
     app.router.add_post("/dashboard/login", login.login)
     app.router.add_post("/dashboard/logout", login.logout)
     app.router.add_get("/share/{token}", share_view.share_view)

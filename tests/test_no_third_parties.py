@@ -71,7 +71,10 @@ def test_a_running_collector_connects_to_nothing_but_its_database(env: dict[str,
 
 
 async def test_served_pages_and_scripts_reference_no_other_host(server: Running) -> None:
+    from collector.reports.live_script import live_script_path
+
     pages = ["/optout", "/optout?lang=de&embed=1", "/tracker.js", "/api/openapi.json", "/dashboard"]
+    pages.append(live_script_path())
     for path in pages:
         status, headers, body = await server.get(path)
         assert status == 200, path

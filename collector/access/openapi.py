@@ -40,6 +40,8 @@ SHARE = {
 
 
 def access_paths(cards: list[str]) -> dict[str, Any]:
+    from collector.reports.openapi import dashboard_parameters  # it imports this module
+
     admin = {"tags": ["access"], "security": [{"bearer": []}]}
     return {
         "/api/sites/{site}/shares": {
@@ -122,10 +124,15 @@ def access_paths(cards: list[str]) -> dict[str, Any]:
                     {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}},
                     {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
                     {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+                    *dashboard_parameters(),
                 ],
                 "responses": {
                     "200": {"description": "HTML page", "content": HTML},
-                    "400": {"description": "bad period", "content": HTML},
+                    "400": {"description": "bad period or filter", "content": HTML},
+                    "403": {
+                        "description": "a filter by a card the link does not show",
+                        "content": HTML,
+                    },
                     "404": {"description": "unknown or revoked link", "content": HTML},
                 },
             }

@@ -37,6 +37,7 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/api/reports"),  # report names only, and only for a known token
         ("POST", "/dashboard/login"),
         ("POST", "/dashboard/logout"),
+        ("GET", "/dashboard/live.{hash}.js"),  # the live refresher: a static script, no data
     }
 )
 

@@ -9,7 +9,7 @@ COLLECTOR_API_TOKEN the dashboard does not exist (404).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
@@ -19,8 +19,26 @@ from collector.access.login import dashboard_session, html
 from collector.access.rights import Principal, visible
 from collector.appkeys import CLOCK, REPORT_POOL, SETTINGS, SITES
 from collector.reports.api import live_counters, site_today
-from collector.reports.markup import DashboardView, dashboard_page, error_page
-from collector.reports.period import local_today, parse_report_query
+from collector.reports.filters import (
+    BY_KEY,
+    SERVED,
+    Filters,
+    fetch_facets,
+    parse_filters,
+    series_of,
+    summary_of,
+    tables_of,
+)
+from collector.reports.live_script import live_script_path
+from collector.reports.markup import DASH, DashboardView, dashboard_page, error_page
+from collector.reports.period import (
+    ReportQuery,
+    comparison_period,
+    local_today,
+    parse_report_query,
+    parse_site,
+    preset_period,
+)
 from collector.reports.runner import run_report
 from collector.sites import list_sites
 from collector.tracking.params import Site
@@ -79,6 +97,47 @@ async def dashboard(request: web.Request) -> web.Response:
     return await site_page(request, session.principal, sites, csrf=session.csrf)
 
 
+def _period(params: dict[str, str], today: date) -> tuple[str | None, dict[str, str]]:
+    """A preset (`period=last7`) as the from/to it stands for, in the site's local days."""
+    name = params.get("period") or None
+    if name is None:
+        return None, params
+    if params.get("from") or params.get("to"):
+        raise ValueError("period: give it or from/to, not both")
+    first, last = preset_period(name, today)
+    return name, {**params, "from": first.isoformat(), "to": last.isoformat()}
+
+
+def refused_filters(filters: Filters, cards: frozenset[str] | None) -> str | None:
+    """A share link filters only by what it shows: a filter by a card it hides would tell
+    that card's numbers (how many visits came from a country, say)."""
+    if cards is None:
+        return None
+    search_only = dict(filters.values).get("channel") == "search" and "search-engines" in cards
+    for key, _ in filters.values:
+        card = BY_KEY[key].card
+        if card not in cards and not (card == "referrers" and search_only):
+            return f"{key}: this link does not show the card it filters by ({card})"
+    return None
+
+
+def parse_page(
+    request: web.Request, params: dict[str, str], principal: Principal
+) -> tuple[str | None, ReportQuery | None, str | None, tuple[date, date], Filters]:
+    """Preset or from/to, comparison and filters; ValueError names a bad one."""
+    app = request.app
+    today_of = site_today(app, principal)
+    site_day = today_of(parse_site(params.get("site")))
+    preset, params = _period(params, site_day) if site_day else (None, params)
+    query = parse_report_query(params, today_of, app[SETTINGS].retention_days)
+    compare = params.get("compare") or None
+    filters = parse_filters(request.query, request.query.getall)
+    earlier = (date.min, date.min)  # no comparison: never read
+    if query is not None and compare is not None:
+        earlier = comparison_period(query.first, query.last, compare)
+    return preset, query, compare, earlier, filters
+
+
 async def site_page(
     request: web.Request,
     principal: Principal,
@@ -98,7 +157,7 @@ async def site_page(
     if view not in VIEWS:
         return html(error_page("view: must be visits or usage"), status=400)
     try:
-        query = parse_report_query(params, site_today(app, principal), settings.retention_days)
+        preset, query, compare, earlier, filters = parse_page(request, params, principal)
     except ValueError as exc:
         return html(error_page(str(exc)), status=400)
     if query is None or query.site_id not in {s.site_id for s in sites}:
@@ -107,16 +166,53 @@ async def site_page(
     assert site is not None  # parse_report_query found it
     hourly = query.first == query.last
     today = local_today(app[CLOCK](), site.timezone)
-    if view == "usage" and principal.cards is not None:
+    cards = principal.cards
+    if params.get("live") == "1":
+        return await _live_json(app, query.site_id, cards)
+    if view == "usage" and cards is not None:
         # a share link shows the analytics cards it names; the web server's log is not one
         return html(error_page("this link does not show the web server's log"), status=403)
+    if view == "usage" and filters:
+        return html(error_page("filters apply to the visits view only"), status=400)
+    if (refusal := refused_filters(filters, cards)) is not None:
+        return html(error_page(refusal), status=403)
+    raw_first = today - timedelta(days=settings.retention_days - 1)
     try:
         if view == "usage":
             shown = await _gather_usage(app, query.site_id, query.first, query.last, hourly)
         else:
             shown = await _gather(
-                app, query.site_id, query.first, query.last, hourly, today, principal.cards
+                app,
+                query.site_id,
+                query.first,
+                query.last,
+                hourly,
+                today,
+                cards,
+                filters,
+                raw_first,
+                site.timezone,
             )
+        if compare is not None and view == "visits":
+            before = await _gather(
+                app,
+                query.site_id,
+                *earlier,
+                hourly,
+                today,
+                cards,
+                filters,
+                raw_first,
+                site.timezone,
+                earlier=True,
+            )
+            shown |= {
+                "earlier_first": earlier[0],
+                "earlier_last": earlier[1],
+                "earlier_summary": before["summary"],
+                "earlier_chart": before["chart"],
+                "earlier_tables": {name: rows for _, name, rows in before["tables"]},
+            }
     except asyncpg.QueryCanceledError:
         ms = settings.report_timeout_ms
         page = error_page(f"The reports took longer than {ms} ms. Try again in a moment.")
@@ -132,9 +228,13 @@ async def site_page(
                 timezone=site.timezone,
                 csrf=csrf,
                 share_path=share_path,
-                cards=principal.cards,
+                cards=cards,
                 view=view,
                 export_query=export_query(request, query.site_id, share_path is not None),
+                period=preset,
+                compare=compare if view == "visits" else None,
+                filters=filters,
+                live_script=live_script_path(),
                 **shown,
             )
         )
@@ -150,6 +250,37 @@ def export_query(request: web.Request, site_id: int, shared: bool) -> str:
     return f"site={site_id}" + (f"&{query}" if query else "")
 
 
+async def _live_json(
+    app: web.Application, site_id: int, cards: frozenset[str] | None
+) -> web.Response:
+    """`?live=1`: the live line's numbers for the refresher script: counts and pages only."""
+    if cards is not None and "live" not in cards:
+        return web.json_response({"error": "this link does not show live"}, status=403)
+    async with app[REPORT_POOL].acquire() as conn:
+        live = await live_counters(conn, site_id, app[CLOCK]())
+    body = {
+        "minutes": live["minutes"],
+        "visitors": int(live["visitors"]),
+        "pageviews": int(live["pageviews"]),
+        "pages": [{"page": p["page"], "visitors": int(p["visitors"])} for p in live["pages"]],
+    }
+    return web.json_response(body, headers={"Cache-Control": "no-store"})
+
+
+def _coverage(filters: Filters, first: date, last: date, raw_first: date, days: int) -> str | None:
+    """What the page says when filters by two things visits did reach before raw hits."""
+    if not filters.raw_only or first >= raw_first:
+        return None
+    names = " and ".join(BY_KEY[k].label for k, _ in filters.values if BY_KEY[k].did)
+    said = f"These filters together ({names}) can only be applied to the last {days} days"
+    if last < raw_first:
+        return f"{said} (from {raw_first.isoformat()}): nothing in this period can be."
+    return (
+        f"{said}: the numbers are for {raw_first.isoformat()} {DASH} {last.isoformat()}, "
+        f"not for {first.isoformat()} {DASH} {(raw_first - timedelta(days=1)).isoformat()}."
+    )
+
+
 async def _gather(
     app: web.Application,
     site_id: int,
@@ -158,26 +289,63 @@ async def _gather(
     hourly: bool,
     today: date,
     cards: frozenset[str] | None = None,
+    filters: Filters | None = None,
+    raw_first: date | None = None,
+    timezone: str = "UTC",
+    *,
+    earlier: bool = False,
 ) -> dict[str, Any]:
     """Every report the page shows (a share link's cards only), read in one snapshot so that
     the numbers agree; and, when the period holds today, the last 30 minutes from the raw
-    tail."""
+    tail. With filters: the visit facets or raw hits (collector/reports/filters.py). An
+    earlier period (`earlier`) reads more rows, to match the current rows to."""
+    shows = (lambda name: True) if cards is None else cards.__contains__
+    limit = TABLE_ROWS * 10 if earlier else TABLE_ROWS
     async with (
         app[REPORT_POOL].acquire() as conn,
         conn.transaction(isolation="repeatable_read", readonly=True),
     ):
+        if filters:
+            assert raw_first is not None
+            facets = await fetch_facets(conn, site_id, first, last, filters, raw_first)
+            served = tables_of(facets, limit)
+            summary = summary_of(facets)
+            chart = series_of(facets, first, last, hourly, timezone)
+            tables = [
+                (title, name, served.get(name, []))
+                for title, name in TABLES
+                if shows(name) and (name not in OPTIONAL or name in served)
+            ]
+            notes = {
+                name: (
+                    "Not available with a filter: this card's numbers are not kept per "
+                    "visit (docs/aggregates.md, \u201cFilters\u201d)."
+                )
+                for _, name in TABLES
+                if name not in SERVED
+            }
+            return {
+                "summary": summary,
+                "chart": chart,
+                "tables": tables,
+                "live": None,
+                "notes": notes,
+                "coverage": None
+                if earlier
+                else _coverage(filters, first, last, raw_first, (today - raw_first).days + 1),
+            }
         [summary] = await run_report(conn, "summary", site_id, first, last)
         series = await run_report(
             conn, "visits-by-hour" if hourly else "visits-over-time", site_id, first, last
         )
         tables = []
         for title, name in TABLES:
-            if cards is None or name in cards:
-                rows = await run_report(conn, name, site_id, first, last, TABLE_ROWS)
+            if shows(name):
+                rows = await run_report(conn, name, site_id, first, last, limit)
                 if has_data(name, rows):
                     tables.append((title, name, rows))
         live = None
-        if first <= today <= last and (cards is None or "live" in cards):
+        if not earlier and first <= today <= last and shows("live"):
             live = await live_counters(conn, site_id, app[CLOCK]())
     key = "hour" if hourly else "day"
     chart = [(str(row[key]), int(row["visits"])) for row in series]

@@ -17,18 +17,27 @@ prefixed with `'` (collector/matomo/render.py, shared with the Matomo API's CSV)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
 
 import asyncpg
 from aiohttp import web
 
 from collector.access.login import dashboard_session, html
 from collector.access.rights import Principal, visible
-from collector.appkeys import REPORT_POOL, SETTINGS
+from collector.appkeys import CLOCK, REPORT_POOL, SETTINGS, SITES
 from collector.matomo.render import render
-from collector.reports.api import site_today
-from collector.reports.dashboard import TABLES, USAGE_TABLES
+from collector.reports.dashboard import TABLES, USAGE_TABLES, parse_page, refused_filters
+from collector.reports.filters import (
+    SERVED,
+    Filters,
+    fetch_facets,
+    series_of,
+    summary_of,
+    tables_of,
+)
 from collector.reports.markup import error_page
-from collector.reports.period import MAX_LIMIT, parse_limit, parse_report_query
+from collector.reports.period import MAX_LIMIT, ReportQuery, local_today, parse_limit
 from collector.reports.runner import run_report
 from collector.sites import list_sites
 from collector.tracking.params import Site
@@ -81,14 +90,22 @@ async def card_csv(
         limit = parse_limit(params.pop("limit", None) or str(MAX_LIMIT))
         if card == "opendata-pages":
             limit = min(limit, OPEN_DATA_PAGES)
-        query = parse_report_query(params, site_today(app, principal), app[SETTINGS].retention_days)
+        _, query, _, _, filters = parse_page(request, params, principal)
     except ValueError as exc:
         return html(error_page(str(exc)), status=400)
     if query is None or query.site_id not in {s.site_id for s in sites}:
         return html(error_page("unknown site"), status=404)
+    if filters:  # the page's filters apply to its CSVs too, or the file would not be the card
+        if (refusal := refused_filters(filters, principal.cards)) is not None:
+            return html(error_page(refusal), status=403)
+        if report not in FILTERED:
+            return html(error_page("this card is not available with a filter"), status=400)
     try:
         async with app[REPORT_POOL].acquire() as conn:
-            rows = await run_report(conn, report, query.site_id, query.first, query.last, limit)
+            if filters:
+                rows = await _filtered(app, conn, report, query, filters, limit)
+            else:
+                rows = await run_report(conn, report, query.site_id, query.first, query.last, limit)
     except asyncpg.QueryCanceledError:
         ms = app[SETTINGS].report_timeout_ms
         page = error_page(f"The report took longer than {ms} ms. Try again in a moment.")
@@ -96,6 +113,33 @@ async def card_csv(
     body, _ = render(rows, "csv", unicode=False) if rows else (b"", "")
     name = f"site{query.site_id}-{card}-{query.first}-{query.last}.csv"
     return _csv(body, name)
+
+
+FILTERED = {*SERVED, "summary", "visits-over-time", "visits-by-hour"}
+
+
+async def _filtered(
+    app: web.Application,
+    conn: asyncpg.Connection,
+    report: str,
+    query: ReportQuery,
+    filters: Filters,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """A card's rows under the page's filters, from the same facets the page reads."""
+    site = app[SITES].get(query.site_id)
+    assert site is not None  # the query found it
+    today = local_today(app[CLOCK](), site.timezone)
+    raw_first = today - timedelta(days=app[SETTINGS].retention_days - 1)
+    facets = await fetch_facets(conn, query.site_id, query.first, query.last, filters, raw_first)
+    if report == "summary":
+        return [summary_of(facets)]
+    if report in ("visits-over-time", "visits-by-hour"):
+        hourly = report == "visits-by-hour"
+        key = "hour" if hourly else "day"
+        series = series_of(facets, query.first, query.last, hourly, site.timezone)
+        return [{key: at, "visits": visits} for at, visits in series]
+    return tables_of(facets, limit).get(report, [])
 
 
 async def dashboard_export(request: web.Request) -> web.Response:

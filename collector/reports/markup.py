@@ -1,7 +1,9 @@
 """The dashboard's HTML: pure functions from numbers to markup, and its stylesheet.
 
-Everything a page needs is in the page (promise P5): the stylesheet inline, allowed by its
-hash in the Content-Security-Policy; no scripts, fonts or images from anywhere. Every value
+Everything a page needs is in the page or on this server (promise P5): the stylesheet inline,
+allowed by its hash in the Content-Security-Policy; one script, the live line's refresher,
+from the collector itself (`script-src 'self'`, nothing inline); no fonts or images. The page
+works without the script: periods, comparison and filters are links and GET forms. Every value
 from the database or the request passes through `escape`.
 """
 
@@ -10,15 +12,19 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from html import escape
 from typing import Any
+from urllib.parse import urlencode
 
 from collector.reports.countries import country_name
+from collector.reports.filters import BY_KEY, NONE, Filters, row_filter
+from collector.reports.period import PRESETS
 from collector.reports.svg import bar_chart
 
-CSS = """
+CSS = (
+    """
 :root{--fg:#1d2430;--muted:#555f70;--line:#dde2ea;--bg:#f5f7fa;--card:#fff;--accent:#2a64a8;
 --focus:#b35c00}
 *{box-sizing:border-box}
@@ -68,7 +74,7 @@ th.num{white-space:normal;overflow-wrap:normal}
 nav.tabs{display:flex;gap:1rem;margin:0 0 1rem}
 nav.tabs a{text-decoration:none;padding-bottom:.2rem}
 nav.tabs a[aria-current]{color:var(--fg);font-weight:600;border-bottom:2px solid var(--accent)}
-.chart{width:100%;height:auto;display:block}
+.chart{width:100%;display:block;overflow:visible}
 .chart .bar{fill:var(--accent)}
 .chart .axis{stroke:var(--line)}
 .chart .label{fill:var(--muted);font-size:11px}
@@ -84,10 +90,34 @@ white-space:nowrap}
 section{padding:.6rem .45rem}table{font-size:.85rem}th{font-size:.75rem}
 th,td{padding:.3rem .2rem}}
 """.strip()
+    + (
+        # issue 18: period presets, comparison, filter chips, row links, live
+        "nav.presets{display:flex;flex-wrap:wrap;gap:.25rem .75rem;margin:0 0 .75rem}"
+        "nav.presets a{color:var(--accent)}nav.presets a[aria-current]{color:var(--fg);"
+        "font-weight:600;text-decoration:none}"
+        ".chips{display:flex;flex-wrap:wrap;gap:.4rem;margin:0 0 1rem;padding:0;list-style:none}"
+        ".chips li{background:#e6eef8;border:1px solid #b9cde6;border-radius:1rem;"
+        "padding:.15rem .3rem .15rem .65rem;font-size:.85rem}"
+        ".chips a{color:var(--fg);margin-left:.3rem;padding:0 .3rem;text-decoration:none;"
+        "font-weight:600}"
+        ".delta{display:block;font-size:.8rem;color:var(--muted)}"
+        ".delta.up{color:#1b6e2e}.delta.down{color:#a4262c}"
+        "td a{color:var(--accent);text-decoration:none}"
+        "td a:hover,td a:focus{text-decoration:underline}"
+        ".note{font-size:.85rem;color:var(--muted);margin:0 0 .5rem}"
+        ".coverage{background:#fff6e0;border:1px solid #e8d39a;border-radius:6px;"
+        "padding:.5rem .75rem;margin:0 0 1rem}"
+        ".chart .grid{stroke:var(--line)}.chart .earlier{fill:var(--accent);fill-opacity:.22}"
+        ".chart .label{font-size:12px}"
+        ".visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;"
+        "clip:rect(0 0 0 0);white-space:nowrap}"
+    )
+)
 
 _CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
 CONTENT_SECURITY_POLICY = (
     f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; img-src data:; "
+    "script-src 'self'; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
@@ -154,6 +184,39 @@ class DashboardView:
     cards: frozenset[str] | None = None  # the cards a share link shows; None: all
     view: str = "visits"  # the tab: "visits" (analytics) or "usage" (the web server's log)
     export_query: str = ""  # the page's own query string, carried to each card's CSV link
+    period: str | None = None  # the preset (period.PRESETS) when one was asked for
+    compare: str | None = None  # "previous" or "year"
+    earlier_first: date | None = None  # the comparison period
+    earlier_last: date | None = None
+    earlier_summary: Mapping[str, Any] | None = None
+    earlier_chart: Sequence[tuple[str, int]] | None = None
+    earlier_tables: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
+    filters: Filters = field(default_factory=Filters)
+    notes: Mapping[str, str] = field(default_factory=dict)  # report: why it is not shown
+    coverage: str | None = None  # what the filters could not cover
+    live_script: str | None = None  # the live refresher's path, when the page shows live
+
+    @property
+    def base(self) -> str:
+        return self.share_path or "/dashboard"
+
+    def state(self, *, period: bool = True, compare: bool = True) -> list[tuple[str, str]]:
+        """The query that keeps site, period, comparison and tab (filters apart)."""
+        out = [] if self.share_path else [("site", str(self.site_id))]
+        if period:
+            if self.period:
+                out.append(("period", self.period))
+            else:
+                out += [("from", self.first.isoformat()), ("to", self.last.isoformat())]
+        if compare and self.compare:
+            out.append(("compare", self.compare))
+        if self.view != "visits":
+            out.append(("view", self.view))
+        return out
+
+    def href(self, state: Sequence[tuple[str, str]], filters: Filters | None = None) -> str:
+        query = [*state, *(self.filters if filters is None else filters).query()]
+        return f"{self.base}?{urlencode(query)}" if query else self.base
 
 
 def _document(title: str, body: str) -> str:
@@ -215,14 +278,51 @@ def format_value(key: str, value: Any) -> str:
     return str(value)
 
 
-def _numbers(summary: Mapping[str, Any], metrics: Sequence[tuple[str, str]]) -> str:
+def delta_text(key: str, now: Any, before: Any) -> tuple[str, str] | None:
+    """(text, direction) of the change from `before` to `now`: absolute and in per cent
+    (rates: in percentage points); None when either is missing."""
+    if now is None or before is None:
+        return None
+    change = now - before
+    direction = "up" if change > 0 else "down" if change < 0 else "same"
+    sign = "+" if change > 0 else "\u2212" if change < 0 else "\u00b1"
+    if key.endswith(("_rate", "_share")):
+        return f"{sign}{abs(change):.1f} pp", direction
+    size = format_duration(abs(change)) if key.endswith("_duration") else f"{abs(change):g}"
+    pct = f" ({sign}{abs(change) / before * 100:.0f} %)" if before else ""
+    return f"{sign}{size}{pct}", direction
+
+
+def _delta(key: str, now: Any, before: Any, *, block: bool = True) -> str:
+    found = delta_text(key, now, before)
+    if found is None:
+        return ""
+    text, direction = found
+    tag = "span"
+    return (
+        f'<{tag} class="delta {direction}" data-delta="{escape(str(now - before))}">'
+        f'{escape(text)}<span class="visually-hidden"> vs. earlier</span></{tag}>'
+        if block
+        else f'<{tag} class="delta {direction}">{escape(text)}</{tag}>'
+    )
+
+
+def _numbers(
+    summary: Mapping[str, Any],
+    metrics: Sequence[tuple[str, str]],
+    earlier: Mapping[str, Any] | None = None,
+) -> str:
     items = []
     for key, name in metrics:
         value = summary.get(key)
         raw = "" if value is None else str(value)
+        delta = _delta(key, value, earlier.get(key)) if earlier is not None else ""
+        before = earlier.get(key) if earlier is not None else None
+        title = f' title="earlier: {escape(format_value(key, before))}"' if earlier else ""
         items.append(
-            f'<li data-metric="{key}" data-value="{escape(raw)}"><span class="name">{name}'
-            f'</span><span class="value">{escape(format_value(key, value))}</span></li>'
+            f'<li data-metric="{key}" data-value="{escape(raw)}"{title}><span class="name">'
+            f'{name}</span><span class="value">{escape(format_value(key, value))}</span>'
+            f"{delta}</li>"
         )
     return f'<ul class="numbers">{"".join(items)}</ul>'
 
@@ -245,14 +345,20 @@ def _card_head(title: str, href: str) -> str:
 SHORT = 12  # characters: a text column no longer than this ("direct", "≥ 1920") stays whole
 
 
-def _cell(report: str, key: str, value: Any, kind: str) -> str:
+def _cell(report: str, key: str, value: Any, kind: str, link: tuple[str, str] | None = None) -> str:
     """A number stays whole on one line; a long text is cut with an ellipsis where the card
-    is narrow, its whole value in the title (and in the text a screen reader reads)."""
+    is narrow, its whole value in the title (and in the text a screen reader reads).
+    `link`: (href, title) of the filter the row's first cell adds."""
     text = format_value(key, value)
     if kind == "num":
-        return f'<td class="num">{escape(text)}</td>'
-    shown = country_name(text) if report == "countries" and key == "country" else text
-    return f'<td class="{kind}" title="{escape(text)}">{escape(shown)}</td>'
+        inner = escape(text)
+    else:
+        inner = escape(country_name(text) if report == "countries" and key == "country" else text)
+    if link is not None:
+        inner = f'<a href="{escape(link[0])}" title="{escape(link[1])}">{inner}</a>'
+    if kind == "num":
+        return f'<td class="num">{inner}</td>'
+    return f'<td class="{kind}" title="{escape(text)}">{inner}</td>'
 
 
 def _kinds(report: str, keys: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
@@ -269,8 +375,21 @@ def _kinds(report: str, keys: Sequence[str], rows: Sequence[Mapping[str, Any]]) 
     return kinds
 
 
-def _table(title: str, report: str, rows: Sequence[Mapping[str, Any]], href: str = "") -> str:
+def _row_key(row: Mapping[str, Any], numeric: set[str]) -> tuple[Any, ...]:
+    return tuple(v for k, v in row.items() if k not in numeric)
+
+
+def _table(
+    title: str,
+    report: str,
+    rows: Sequence[Mapping[str, Any]],
+    view: DashboardView | None = None,
+) -> str:
+    href = _export_href(view, report) if view is not None else ""
     head = f'<section data-report="{escape(report)}">{_card_head(title, href)}'
+    note = view.notes.get(report) if view is not None else None
+    if note:
+        return head + f'<p class="note" data-note>{escape(note)}</p></section>'
     if not rows:
         return head + '<p class="empty">Nothing in this period.</p></section>'
     if report in FACTS:
@@ -281,17 +400,38 @@ def _table(title: str, report: str, rows: Sequence[Mapping[str, Any]], href: str
         if k not in MONEY or any(r[k] for r in rows)  # no revenue column of zeros
     ]
     kinds = _kinds(report, keys, rows)
+    numeric = {k for k in rows[0] if any(isinstance(r[k], int | float) for r in rows)}
+    numeric.discard("goal_id")
+    earlier = view.earlier_tables.get(report) if view is not None and view.compare else None
+    first_num = next((k for k in keys if k in numeric), None)
+    before: dict[tuple[Any, ...], Any] = {}
+    if earlier is not None and first_num is not None:
+        before = {_row_key(r, numeric): r.get(first_num) for r in earlier}
     th = "".join(
         f'<th scope="col"{" class=num" if kinds[k] == "num" else ""}>'
         f"{escape(k.replace('_', ' '))}</th>"
         for k in keys
     )
-    body = "".join(
-        "<tr>" + "".join(_cell(report, k, r[k], kinds[k]) for k in keys) + "</tr>" for r in rows
-    )
+    if earlier is not None and first_num is not None:
+        th += f'<th scope="col" class="num">{escape(first_num.replace("_", " "))} change</th>'
+    body = []
+    for r in rows:
+        link = row_filter(report, r) if view is not None else None
+        cells = []
+        for i, k in enumerate(keys):
+            to: tuple[str, str] | None = None
+            if i == 0 and link is not None and view is not None:
+                chip = ", ".join(f"{BY_KEY[f].label} {v}" for f, v in link.items())
+                to = (view.href(view.state(), view.filters.with_(**link)), f"Filter by {chip}")
+            cells.append(_cell(report, k, r[k], kinds[k], to))
+        if earlier is not None and first_num is not None:
+            old = before.get(_row_key(r, numeric))
+            shown = _delta(first_num, r[first_num], old, block=False) if old is not None else "new"
+            cells.append(f'<td class="num">{shown}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
     return (
         f'{head}<div class="scroll"><table><thead><tr>{th}</tr></thead>'
-        f"<tbody>{body}</tbody></table></div></section>"
+        f"<tbody>{''.join(body)}</tbody></table></div></section>"
     )
 
 
@@ -319,23 +459,65 @@ def _exports(view: DashboardView, summary: str, shown: Any) -> str:
     return f"<footer><p>CSV: {' · '.join(links)}</p></footer>" if links else ""
 
 
-def _live(live: Mapping[str, Any] | None) -> str:
+def _live(live: Mapping[str, Any] | None, src: str | None = None) -> str:
+    """The last 30 minutes: counts and pages only. `src`: the live endpoint the refresher
+    script (static, same origin) reads; without JavaScript the line is as rendered."""
     if live is None:
         return ""
     visitors = int(live["visitors"])
     pages = ", ".join(f"{escape(p['page'])} ({int(p['visitors'])})" for p in live["pages"][:5])
+    data = f' data-live-src="{escape(src)}"' if src else ""
     return (
-        f'<p class="live" data-live="{visitors}"><strong>{visitors}</strong> '
-        f"{'visitor' if visitors == 1 else 'visitors'} in the last {int(live['minutes'])} "
-        f"minutes{': ' + pages if pages else ''}</p>"
+        f'<p class="live" data-live="{visitors}"{data} aria-live="polite"><strong>{visitors}'
+        f"</strong> {'visitor' if visitors == 1 else 'visitors'} in the last "
+        f'{int(live["minutes"])} minutes<span class="live-pages">'
+        f"{': ' + pages if pages else ''}</span></p>"
     )
 
 
+def _presets(view: DashboardView) -> str:
+    """Links, not scripts: each preset is the same page over another period."""
+    links = []
+    for key, name in PRESETS:
+        href = view.href([*view.state(period=False), ("period", key)])
+        current = ' aria-current="page"' if key == view.period else ""
+        links.append(f'<a href="{escape(href)}"{current}>{name}</a>')
+    return f'<nav class="presets" aria-label="Period">{"".join(links)}</nav>'
+
+
+def _chips(view: DashboardView) -> str:
+    """The filters, each with a link that removes it (and one that removes them all)."""
+    if not view.filters:
+        return ""
+    items = []
+    for key, value in view.filters.values:
+        href = view.href(view.state(), view.filters.without(key))
+        label = BY_KEY[key].label
+        shown = "(unknown)" if value == NONE else value
+        items.append(
+            f'<li data-filter="{escape(key)}">{escape(label)}: <strong>{escape(shown)}</strong>'
+            f'<a href="{escape(href)}" aria-label="Remove filter {escape(label)} {escape(shown)}"'
+            " data-remove>\u00d7</a></li>"
+        )
+    clear = view.href(view.state(), Filters())
+    items.append(f'<li><a href="{escape(clear)}" data-clear>Clear all filters</a></li>')
+    return f'<ul class="chips" aria-label="Filters">{"".join(items)}</ul>'
+
+
 def _period_form(view: DashboardView) -> str:
+    compare = "".join(
+        f'<option value="{v}"{" selected" if v == (view.compare or "") else ""}>{n}</option>'
+        for v, n in (("", "Nothing"), ("previous", "Previous period"), ("year", "A year before"))
+    )
+    kept = "".join(
+        f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
+        for k, v in view.filters.values
+    )
     period = (
         f'<label>From <input type="date" name="from" value="{view.first.isoformat()}"></label>'
         f'<label>To <input type="date" name="to" value="{view.last.isoformat()}"></label>'
-        f'<input type="hidden" name="view" value="{escape(view.view)}">'
+        f'<label>Compare with <select name="compare">{compare}</select></label>'
+        f'<input type="hidden" name="view" value="{escape(view.view)}">{kept}'
         '<button type="submit">Show</button>'
     )
     if view.share_path is not None:  # one site only, and nothing to log out of
@@ -359,43 +541,53 @@ def _period_form(view: DashboardView) -> str:
 def _tabs(view: DashboardView) -> str:
     """Links, not scripts: each tab is the same site and period in the other view."""
     links = []
-    period = f"from={view.first.isoformat()}&to={view.last.isoformat()}"
     for key, name in TABS:
-        if view.share_path is not None:  # a link of every card: its tabs stay on the link
-            href = f"{view.share_path}?{period}"
-        else:
-            href = f"/dashboard?site={view.site_id}&{period}"
-        href += "" if key == "visits" else f"&view={key}"
+        state = [(k, v) for k, v in view.state() if k != "view"]
+        href = view.href(state + ([] if key == "visits" else [("view", key)]), Filters())
         current = ' aria-current="page"' if key == view.view else ""
         links.append(f'<a href="{escape(href)}"{current}>{name}</a>')
     return f'<nav class="tabs">{"".join(links)}</nav>'
 
 
+def _span(first: date, last: date) -> str:
+    return first.isoformat() if first == last else f"{first.isoformat()} {DASH} {last.isoformat()}"
+
+
 def dashboard_page(view: DashboardView) -> str:
     site_name = dict(view.sites).get(view.site_id, str(view.site_id))
-    period = (
-        view.first.isoformat()
-        if view.first == view.last
-        else f"{view.first.isoformat()} {DASH} {view.last.isoformat()}"
-    )
+    period = _span(view.first, view.last)
     shown = (lambda card: True) if view.cards is None else view.cards.__contains__
     usage = view.view == "usage"
     unit = "requests" if usage else "visits"
-    chart = bar_chart(view.chart, unit=unit)
+    chart = bar_chart(view.chart, unit=unit, earlier=view.earlier_chart)
     tables = "".join(
-        _table(title, report, rows, _export_href(view, report))
-        for title, report, rows in view.tables
-        if shown(report)
+        _table(title, report, rows, view) for title, report, rows in view.tables if shown(report)
     )
     metrics = USAGE_METRICS if usage else SUMMARY_METRICS
     series = "usage-over-time" if usage else "visits-over-time"
     by_hour = ("usage-by-hour" if usage else "visits-by-hour") if view.chart_unit == "hour" else ""
     chart_title = f"{unit.capitalize()} per {view.chart_unit} ({view.timezone})"
     tabs = _tabs(view) if view.cards is None else ""  # a share link: its cards only
+    compared = ""
+    if view.compare and view.earlier_first and view.earlier_last:
+        span = _span(view.earlier_first, view.earlier_last)
+        compared = f'<p class="note" data-compare>Compared with {span} (faint in the chart).</p>'
+
+    coverage = (
+        f'<p class="coverage" role="status" data-coverage>{escape(view.coverage)}</p>'
+        if view.coverage
+        else ""
+    )
+    script = (
+        f'<script src="{escape(view.live_script)}" defer></script>'
+        if view.live_script and view.live is not None
+        else ""
+    )
     body = (
         f"<header><h1>{escape(site_name)} · {escape(period)}</h1>{_period_form(view)}</header>"
-        f"<main>{tabs}{_live(view.live) if shown('live') else ''}"
-        f"{_numbers(view.summary, metrics) if shown('summary') else ''}"
+        f"<main>{tabs}{_presets(view)}{_chips(view)}{coverage}{compared}"
+        f"{_live(view.live, _live_src(view)) if shown('live') else ''}"
+        f"{_numbers(view.summary, metrics, view.earlier_summary) if shown('summary') else ''}"
         + (
             f'<section data-report="{series}">'
             f"{_card_head(chart_title, _export_href(view, by_hour or series))}{chart}</section>"
@@ -404,8 +596,16 @@ def dashboard_page(view: DashboardView) -> str:
         )
         + f'<div class="tables">{tables}</div></main>'
         + _exports(view, "usage-summary" if usage else "summary", shown)
+        + script
     )
     return _document(f"collector: {site_name}, {period}", body)
+
+
+def _live_src(view: DashboardView) -> str | None:
+    """Where the refresher reads the live counts: the page itself with `live=1`."""
+    if not view.live_script:
+        return None
+    return view.href([*view.state(period=False, compare=False), ("live", "1")], Filters())
 
 
 def error_page(status_reason: str) -> str:

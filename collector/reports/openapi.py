@@ -449,6 +449,40 @@ def _components() -> dict[str, Any]:
     }
 
 
+def dashboard_parameters() -> list[dict[str, Any]]:
+    """The dashboard's state in its URL (README "Dashboard"): period, comparison, filters."""
+    from collector.reports.filters import CHANNELS, DIMENSIONS, MAX_VALUE
+    from collector.reports.period import COMPARISONS, PRESETS
+
+    text = {"type": "string", "maxLength": MAX_VALUE}
+    filters = [
+        _query(
+            d.key,
+            f"filter: {d.label.lower()}" + (" (a thing the visit did)" if d.did else ""),
+            {"type": "string", "enum": list(CHANNELS)}
+            if d.key == "channel"
+            else {"type": "string", "pattern": "^[0-9]{1,9}$"}
+            if d.key == "goal"
+            else text,
+        )
+        for d in DIMENSIONS
+    ]
+    return [
+        _query(
+            "period",
+            "a preset, instead of from/to",
+            {"type": "string", "enum": [p for p, _ in PRESETS]},
+        ),
+        _query(
+            "compare",
+            "the earlier period to compare with",
+            {"type": "string", "enum": list(COMPARISONS)},
+        ),
+        *filters,
+        _query("live", "1: the live line's numbers as JSON", {"type": "string", "enum": ["1"]}),
+    ]
+
+
 def openapi_document(names: Sequence[str]) -> dict[str, Any]:
     # Imported here: these modules import the report modules that import this one.
     from collector.access.openapi import access_paths, login_path
@@ -604,6 +638,7 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
                             "tab: visits (analytics) or usage (the web server's access log)",
                             {"type": "string", "enum": ["visits", "usage"]},
                         ),
+                        *dashboard_parameters(),
                     ],
                     "responses": {
                         "200": html_ok,
@@ -622,6 +657,27 @@ def openapi_document(names: Sequence[str]) -> dict[str, Any]:
                 [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "",
             ),
+            "/dashboard/live.{hash}.js": {
+                "get": {
+                    "summary": "The dashboard's live refresher script (its content's hash)",
+                    "tags": ["reports"],
+                    "parameters": [
+                        {
+                            "name": "hash",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "JavaScript",
+                            "content": {"text/javascript": {"schema": {"type": "string"}}},
+                        },
+                        "404": _text("another hash: not this collector's script"),
+                    },
+                }
+            },
             "/dashboard/login": login_path(),
             "/dashboard/logout": {
                 "post": _page(

@@ -133,3 +133,57 @@ def parse_report_query(
         return None
     first, last = resolve_period(first, last, today, default_days)
     return ReportQuery(site_id, first, last, limit, subject)
+
+
+# The dashboard's named periods (`?period=`), in the site's local days, Matomo's way: "last
+# 7 days" ends today. Custom periods are `from`/`to`.
+PRESETS: tuple[tuple[str, str], ...] = (
+    ("today", "Today"),
+    ("yesterday", "Yesterday"),
+    ("last7", "Last 7 days"),
+    ("last30", "Last 30 days"),
+    ("month", "This month"),
+    ("lastmonth", "Last month"),
+    ("year", "This year"),
+)
+COMPARISONS = ("previous", "year")
+
+
+def preset_period(name: str, today: date) -> tuple[date, date]:
+    """The first and last local day of preset `name` on local day `today`."""
+    if name == "today":
+        return today, today
+    if name == "yesterday":
+        return today - timedelta(days=1), today - timedelta(days=1)
+    if name in ("last7", "last30"):
+        return today - timedelta(days=int(name[4:]) - 1), today
+    if name == "month":
+        return today.replace(day=1), today
+    if name == "lastmonth":
+        last = today.replace(day=1) - timedelta(days=1)
+        return last.replace(day=1), last
+    if name == "year":
+        return today.replace(month=1, day=1), today
+    raise ValueError(f"period: one of {', '.join(p for p, _ in PRESETS)}")
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def comparison_period(first: date, last: date, mode: str) -> tuple[date, date]:
+    """The earlier period to compare with: `previous`, as many days just before; `year`, the
+    same days a year before."""
+    if mode == "previous":
+        days = (last - first).days + 1
+        earlier = (first - timedelta(days=days), first - timedelta(days=1))
+    elif mode == "year":
+        earlier = (_year_before(first), _year_before(last))
+    else:
+        raise ValueError(f"compare: one of {', '.join(COMPARISONS)}")
+    if earlier[0] < FIRST_DAY:
+        raise ValueError(f"compare: the earlier period starts before {FIRST_DAY}")
+    return earlier

@@ -57,6 +57,8 @@ AGGREGATE_TABLES = (
     "agg_countries",  # 008
     "agg_screens",
     "agg_languages",
+    "agg_visit_facets",  # 013
+    "agg_visit_actions",
 )
 
 

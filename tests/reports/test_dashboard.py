@@ -38,11 +38,11 @@ CHROMIUM_ARGS = [
 
 
 def test_chart_has_one_bar_per_point_scaled_to_the_largest() -> None:
-    svg = bar_chart([("d1", 2), ("d2", 0), ("d3", 4)])
+    svg = bar_chart([("2026-12-01", 2), ("2026-12-02", 0), ("2026-12-03", 4)])
     heights = [float(h) for h in re.findall(r'<rect class="bar"[^>]* height="([\d.]+)"', svg)]
     assert len(heights) == 3
     assert heights[0] == pytest.approx(heights[2] / 2) and heights[1] == 0
-    assert "d1: 2 visits" in svg and ">4</text>" in svg
+    assert "1 Dec 2026: 2 visits" in svg and ">5</text>" in svg  # the top grid line: round
 
 
 def test_chart_escapes_labels_and_survives_no_data() -> None:
@@ -102,7 +102,8 @@ async def test_dashboard_headers_forbid_every_outside_resource(
     )
     assert status == 200 and b"data-metric" in body
     csp = headers["Content-Security-Policy"]
-    assert "default-src 'none'" in csp and "script-src" not in csp
+    assert "default-src 'none'" in csp and "script-src 'self';" in csp  # no inline script
+    assert "unsafe" not in csp
     assert "frame-ancestors 'none'" in csp
     assert headers["Cache-Control"] == "no-store"
     assert not re.search(rb"(src|href)=\"(https?:)?//", body)  # nothing from another origin

@@ -184,3 +184,50 @@ async def test_the_tabs_of_a_share_link_stay_on_the_link(seeded: Seeded) -> None
     ]
     status, _, body = await get(seeded, hrefs[1])
     assert status == 200 and b'data-report="usage-status"' in body  # not the login form
+
+
+async def test_a_filtered_pages_csv_holds_the_filtered_cards_rows_or_says_it_cannot(
+    seeded: Seeded, session: dict[str, str]
+) -> None:
+    query = f"site={seeded.site}&from={seeded.d1}&to={seeded.d2}"
+    _, _, whole = await get(seeded, f"/dashboard/export/browsers.csv?{query}", cookies=session)
+    browsers = {r["browser"]: r for r in rows_of(whole)}
+    assert "Firefox" in browsers and len(browsers) > 1  # the seed has several
+    status, _, body = await get(
+        seeded, f"/dashboard/export/browsers.csv?{query}&browser=Firefox", cookies=session
+    )
+    assert status == 200
+    assert [r["browser"] for r in rows_of(body)] == ["Firefox"]
+    assert rows_of(body)[0]["visits"] == browsers["Firefox"]["visits"]
+    status, _, summary = await get(
+        seeded, f"/dashboard/export/summary.csv?{query}&browser=Firefox", cookies=session
+    )
+    assert status == 200 and rows_of(summary)[0]["visits"] == browsers["Firefox"]["visits"]
+    # pages are not kept per visit: a filtered file of them would be the unfiltered card
+    status, _, body = await get(
+        seeded, f"/dashboard/export/pages.csv?{query}&browser=Firefox", cookies=session
+    )
+    assert status == 400 and b"not available with a filter" in body
+    status, _, body = await get(
+        seeded, f"/dashboard/export/browsers.csv?{query}&browser=%00", cookies=session
+    )
+    assert status == 400
+
+
+async def test_a_preset_period_exports_the_days_it_stands_for(
+    seeded: Seeded, session: dict[str, str]
+) -> None:
+    status, headers, _ = await get(
+        seeded, f"/dashboard/export/pages.csv?site={seeded.site}&period=yesterday", cookies=session
+    )
+    assert status == 200
+    day = re.search(
+        r"pages-(\d{4}-\d\d-\d\d)-(\d{4}-\d\d-\d\d)\.csv", headers["Content-Disposition"]
+    )
+    assert day is not None and day.group(1) == day.group(2)  # one local day, not the default
+    status, _, _ = await get(
+        seeded,
+        f"/dashboard/export/pages.csv?site={seeded.site}&period=yesterday&from={seeded.d1}",
+        cookies=session,
+    )
+    assert status == 400

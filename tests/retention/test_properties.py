@@ -295,6 +295,57 @@ async def _same(conn: asyncpg.Connection, site: int, first: date, last: date) ->
         got = await run_report(conn, name, site, first, last, 1000)
         want = await reference_report(conn, name, site, first, last, 1000)
         assert got == want, f"{name} of site {site} over {first}..{last}"
+    await _facets_agree(conn, site, first, last)
+
+
+# The visit facets (migration 013), summed over all but one dimension, are that dimension's
+# own aggregate: the dashboard's filters read the facets, its unfiltered cards the others.
+FACET_CHECKS = (
+    ("browser", "agg_platforms", "value", "attribute = 'browser'"),
+    ("os", "agg_platforms", "value", "attribute = 'os'"),
+    ("device", "agg_platforms", "value", "attribute = 'device'"),
+    ("country", "agg_countries", "country", "true"),
+    ("ref_type || '/' || ref_name", "agg_referrers", "ref_type || '/' || ref_name", "true"),
+)
+
+
+async def _facets_agree(conn: asyncpg.Connection, site: int, first: date, last: date) -> None:
+    measures = "sum(visits), sum(actions), sum(pageviews), sum(bounces), sum(visit_seconds)"
+    for facet, table, key, where in FACET_CHECKS:
+        got = await conn.fetch(
+            f"SELECT {facet} AS k, {measures} FROM agg_visit_facets "
+            "WHERE site_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1 HAVING sum(visits) <> 0 "
+            "ORDER BY 1",
+            site,
+            first,
+            last,
+        )
+        want = await conn.fetch(
+            f"SELECT {key} AS k, {measures} FROM {table} "
+            f"WHERE site_id = $1 AND day BETWEEN $2 AND $3 AND {where} GROUP BY 1 "
+            "HAVING sum(visits) <> 0 ORDER BY 1",
+            site,
+            first,
+            last,
+        )
+        assert [tuple(r) for r in got] == [tuple(r) for r in want], f"facets by {facet}"
+    got_entries = await conn.fetch(
+        "SELECT entry_page, sum(visits), sum(bounces) FROM agg_visit_facets "
+        "WHERE site_id = $1 AND day BETWEEN $2 AND $3 AND entry_page <> '' GROUP BY 1 "
+        "HAVING sum(visits) <> 0 ORDER BY 1",
+        site,
+        first,
+        last,
+    )
+    want_entries = await conn.fetch(
+        "SELECT page, sum(entries), sum(bounces) FROM agg_pages "
+        "WHERE site_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1 HAVING sum(entries) <> 0 "
+        "ORDER BY 1",
+        site,
+        first,
+        last,
+    )
+    assert [tuple(r) for r in got_entries] == [tuple(r) for r in want_entries], "entry pages"
 
 
 @pytest.mark.timeout(600)  # 27 reports and their references, for every example

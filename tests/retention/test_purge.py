@@ -115,6 +115,16 @@ async def test_a_day_is_folded_when_its_last_raw_hour_goes_and_reads_the_same(
             "(others)": 1,
         }
         assert await running.rows("SELECT ts FROM hits WHERE site_id = $1") == []
+        # the filters' tables fold as the pages they name: /rare went to (others) there too
+        viewed = await running.rows(
+            "SELECT value, sum(visits)::int AS visits FROM agg_visit_actions "
+            "WHERE site_id = $1 AND kind = 'page' GROUP BY value"
+        )
+        assert {r["value"]: r["visits"] for r in viewed} == {"/": 2, "/popular": 2, "(others)": 1}
+        [facets] = await running.rows(
+            "SELECT sum(visits)::int AS visits FROM agg_visit_facets WHERE site_id = $1"
+        )
+        assert facets["visits"] == 3
 
 
 async def test_dry_run_says_what_would_go_and_changes_nothing(own_url: str) -> None:
