@@ -397,7 +397,8 @@ def _table(
     keys = [
         k
         for k in CARD_COLUMNS.get(report, rows[0])
-        if k not in MONEY or any(r[k] for r in rows)  # no revenue column of zeros
+        if k in rows[0]  # a filtered card's rows have fewer columns
+        and (k not in MONEY or any(r[k] for r in rows))  # no revenue column of zeros
     ]
     kinds = _kinds(report, keys, rows)
     numeric = {k for k in rows[0] if any(isinstance(r[k], int | float) for r in rows)}
