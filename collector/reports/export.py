@@ -4,8 +4,9 @@ one card of the dashboard as CSV, and the site's open data.
 A card's CSV is its report over the page's own query (site, period or preset, filters),
 up to 1000 rows where the card shows ten; the dashboard puts the link on every card. Under
 filters a file is what the filtered card shows, and a card the filters cannot narrow (pages,
-say) is 400 rather than a file of unfiltered rows. Who may download what is the page's rule: the sites the session's principal
-may see, and for a share link only the cards it shows, never the web server's log.
+say) is 400 rather than a file of unfiltered rows. Who may download what is the page's
+rule: the sites the session's principal may see, and for a share link only the cards it
+shows, never the web server's log.
 
 `opendata` and `opendata-pages` are what a public body publishes of its statistics: the
 site's anonymous totals per local day (`daily-totals`: visits, pageviews, actions, bounces,
