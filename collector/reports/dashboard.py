@@ -17,6 +17,7 @@ from aiohttp import web
 
 from collector.access.login import dashboard_session, html
 from collector.access.rights import Principal, visible
+from collector.access.sessions import Session
 from collector.appkeys import CLOCK, REPORT_POOL, SETTINGS, SITES
 from collector.reports.api import live_counters, site_today
 from collector.reports.filters import (
@@ -85,8 +86,9 @@ USAGE_TABLES: Sequence[tuple[str, str]] = (
 )
 
 
-async def dashboard(request: web.Request) -> web.Response:
-    """The logged-in view: the sites the session's principal may see, one at a time."""
+async def session_sites(request: web.Request) -> tuple[Session, list[Site]] | web.Response:
+    """The logged-in session and the sites its principal may see; else the answer instead
+    (the login form, 404 while switched off, 403 with no site granted)."""
     session = await dashboard_session(request)
     if isinstance(session, web.Response):
         return session
@@ -94,6 +96,15 @@ async def dashboard(request: web.Request) -> web.Response:
         sites = visible(session.principal, await list_sites(conn))
     if not sites:
         return html(error_page("No site has been granted to you yet."), status=403)
+    return session, sites
+
+
+async def dashboard(request: web.Request) -> web.Response:
+    """The logged-in view: the sites the session's principal may see, one at a time."""
+    found = await session_sites(request)
+    if isinstance(found, web.Response):
+        return found
+    session, sites = found
     return await site_page(request, session.principal, sites, csrf=session.csrf)
 
 

@@ -25,11 +25,17 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from collector.access.login import dashboard_session, html
-from collector.access.rights import Principal, visible
+from collector.access.login import html
+from collector.access.rights import Principal
 from collector.appkeys import CLOCK, REPORT_POOL, SETTINGS, SITES
 from collector.matomo.render import render
-from collector.reports.dashboard import TABLES, USAGE_TABLES, parse_page, refused_filters
+from collector.reports.dashboard import (
+    TABLES,
+    USAGE_TABLES,
+    parse_page,
+    refused_filters,
+    session_sites,
+)
 from collector.reports.filters import (
     SERVED,
     Filters,
@@ -41,7 +47,6 @@ from collector.reports.filters import (
 from collector.reports.markup import error_page
 from collector.reports.period import MAX_LIMIT, ReportQuery, local_today, parse_limit
 from collector.reports.runner import run_report
-from collector.sites import list_sites
 from collector.tracking.params import Site
 
 OPEN_DATA_PAGES = 10  # pages per day in opendata-pages
@@ -146,11 +151,8 @@ async def _filtered(
 
 async def dashboard_export(request: web.Request) -> web.Response:
     """`/dashboard/export/{card}.csv` for a logged-in user: their sites only."""
-    session = await dashboard_session(request)
-    if isinstance(session, web.Response):
-        return session
-    async with request.app[REPORT_POOL].acquire() as conn:
-        sites = visible(session.principal, await list_sites(conn))
-    if not sites:
-        return html(error_page("No site has been granted to you yet."), status=403)
+    found = await session_sites(request)
+    if isinstance(found, web.Response):
+        return found
+    session, sites = found
     return await card_csv(request, session.principal, sites)
