@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import orjson
 from aiohttp import web
@@ -199,9 +199,38 @@ async def track(
         ua_mobile=headers.get("Sec-CH-UA-Mobile"),
         ua_platform=headers.get("Sec-CH-UA-Platform"),
     )
+    processed = _process_all(t, batch, ctx, single=bulk is None)
+    if isinstance(processed, Reject):
+        return _reject(processed)
+    hits, invalid = processed
+    if hits and (refused := await _offer_durably(t, hits) if t.durable else _offer(t, hits)):
+        return refused
+    metrics.count("hits_accepted", amount=len(hits))
+    cookie = None
+    if hits and ctx.new_session:
+        cookie = session_cookie_header(ctx.session_id, _is_https(request, peer_trusted))
+    if bulk is None:
+        return pixel_answer(_sends_image(batch[0]), cookie)
+    response = bulk.answer(len(hits), invalid)
+    if cookie is not None:
+        response.headers["Set-Cookie"] = cookie
+    return response
+
+
+def _process_all(
+    t: Tracking, batch: list[dict[str, str] | None], ctx: HitContext, *, single: bool
+) -> tuple[list[Hit], list[int]] | Reject:
+    """(the hits to store, the indexes of invalid bulk requests), or a single request's
+    Reject. A None in `batch` is a bulk request found invalid already."""
+    settings, metrics = t.settings, t.metrics
     hits: list[Hit] = []
     invalid: list[int] = []
+    received = ctx.now
     for index, params in enumerate(batch):
+        if index:
+            # A bulk's requests without cdt, a microsecond apart in the order sent: the
+            # roll-up orders a session's hits by time, and Matomo keeps a bulk's order.
+            ctx.now = received + timedelta(microseconds=index)
         result = (
             process_hit(
                 params,
@@ -216,9 +245,9 @@ async def track(
         )
         if result is None or isinstance(result, Reject):
             metrics.count("hits_rejected")
-            if bulk is None:
+            if single:
                 assert result is not None
-                return _reject(result)
+                return result
             invalid.append(index)  # as Matomo's BulkTracking: the others are tracked
         elif isinstance(result, Drop):
             metrics.count("hits_dropped", result.reason)
@@ -227,18 +256,7 @@ async def track(
         else:
             hits.append(result)
 
-    if hits and (refused := await _offer_durably(t, hits) if t.durable else _offer(t, hits)):
-        return refused
-    metrics.count("hits_accepted", amount=len(hits))
-    cookie = None
-    if hits and ctx.new_session:
-        cookie = session_cookie_header(ctx.session_id, _is_https(request, peer_trusted))
-    if bulk is None:
-        return pixel_answer(_sends_image(batch[0]), cookie)
-    response = bulk.answer(len(hits), invalid)
-    if cookie is not None:
-        response.headers["Set-Cookie"] = cookie
-    return response
+    return hits, invalid
 
 
 def _offer(t: Tracking, hits: list[Hit]) -> web.Response | None:

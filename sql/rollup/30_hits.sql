@@ -2,8 +2,9 @@
 -- stripped targets, no IP) and with '' for "none" in what becomes a key. Path and title of
 -- pageviews only: nothing else is counted by them. `old`: the hit is in
 -- the aggregates already (it arrived before :arrived_from, so the last run derived it).
--- `tie` orders hits of the same instant (a bulk request's hits share one) the same way every
--- run: hits are never updated, so a hit's row position in its partition does not change.
+-- `tie` orders hits of the same instant the same way every run: hits are never updated, so a
+-- hit's row position in its partition does not change. It says nothing of arrival (COPY may
+-- fill free space of earlier pages); a bulk's requests are a microsecond apart instead.
 INSERT INTO r_hits
 SELECT h.site_id, h.session_id, h.ts, h.ctid, h.arrival < :arrived_from, h.action,
        h.new_visit, h.continues_visit,

@@ -95,6 +95,29 @@ async def test_bulk_json_post_stores_every_request(server: Running) -> None:
     assert urls == [f"https://{server.domain}/p{i}" for i in range(5)]
 
 
+async def test_a_bulks_requests_are_stored_in_the_order_sent(server: Running) -> None:
+    # in reverse alphabetical order, so that no other ordering of the rows passes
+    order = [9, 3, 7, 0, 5, 1]
+    requests = [
+        f"?idsite={server.site_id}&rec=1&url={quote(f'https://{server.domain}/p{i}')}"
+        for i in order
+    ]
+    requests.insert(
+        3, f"?idsite={server.site_id}&rec=1&url={quote(f'https://{server.domain}/p2')}&cdt=bad"
+    )  # an invalid one in between changes nothing
+    status, _, _ = await request(
+        "POST",
+        server.base + "/matomo.php",
+        cookies=CONSENT,
+        data=orjson.dumps({"requests": requests}),
+    )
+    await server.flush()
+    assert status == 200
+    rows = await server.rows("SELECT url, ts FROM hits WHERE site_id = $1 ORDER BY ts")
+    assert [r["url"] for r in rows] == [f"https://{server.domain}/p{i}" for i in order]
+    assert len({r["ts"] for r in rows}) == len(order)  # one instant each: the roll-up's order
+
+
 async def test_bulk_tracks_its_valid_requests_and_counts_the_invalid_ones(
     server: Running,
 ) -> None:
