@@ -40,7 +40,7 @@ from collector.reports.period import (
     parse_site,
     preset_period,
 )
-from collector.reports.runner import run_report
+from collector.reports.runner import PAGE_CARD_NAMES, run_page_cards, run_report
 from collector.sites import list_sites
 from collector.tracking.params import Site
 
@@ -350,9 +350,19 @@ async def _gather(
             conn, "visits-by-hour" if hourly else "visits-over-time", site_id, first, last
         )
         tables = []
+        # pages, entry and exit pages: one pass over the page rows for the three cards
+        pages = (
+            await run_page_cards(conn, site_id, first, last, limit)
+            if any(shows(name) for name in PAGE_CARD_NAMES)
+            else {}
+        )
         for title, name in TABLES:
             if shows(name):
-                rows = await run_report(conn, name, site_id, first, last, limit)
+                rows = (
+                    pages[name]
+                    if name in pages
+                    else await run_report(conn, name, site_id, first, last, limit)
+                )
                 if has_data(name, rows):
                     tables.append((title, name, rows))
         live = None

@@ -65,6 +65,50 @@ async def run_report(
     return [{k: _plain(v) for k, v in row.items()} for row in rows]
 
 
+# The reports sql/dashboard/page-cards.sql answers in one pass, by its `card` number, and
+# the columns each of them has, in its order.
+PAGE_CARDS: dict[int, tuple[str, tuple[tuple[str, str], ...]]] = {
+    1: ("pages", (("page", "page"), ("pageviews", "pageviews"), ("unique_pageviews", "visits"))),
+    2: (
+        "entry-pages",
+        (
+            ("page", "page"),
+            ("entrances", "entries"),
+            ("bounces", "bounces"),
+            ("bounce_rate", "bounce_rate"),
+            ("pageviews", "pageviews"),
+        ),
+    ),
+    3: (
+        "exit-pages",
+        (
+            ("page", "page"),
+            ("exits", "exits"),
+            ("pageviews", "pageviews"),
+            ("exit_rate", "exit_rate"),
+        ),
+    ),
+}
+
+PAGE_CARD_NAMES = frozenset(name for name, _ in PAGE_CARDS.values())
+
+
+async def run_page_cards(
+    conn: asyncpg.Connection, site_id: int, first: date, last: date, limit: int = 100
+) -> dict[str, list[dict[str, Any]]]:
+    """The rows of the pages, entry-pages and exit-pages reports, exactly as `run_report`
+    gives them, from one pass over the period's page rows."""
+    check_period(first, last)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit: must be an integer from 1 to {MAX_LIMIT}")
+    sql = (sql_dir() / "dashboard" / "page-cards.sql").read_text()
+    out: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in PAGE_CARDS.values()}
+    for row in await conn.fetch(sql, site_id, first, last, limit):
+        name, columns = PAGE_CARDS[row["card"]]
+        out[name].append({key: _plain(row[column]) for key, column in columns})
+    return out
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from collector.reports.period import MAX_DAYS
-from collector.reports.runner import report_names, run_report
+from collector.reports.runner import PAGE_CARD_NAMES, report_names, run_page_cards, run_report
 from tests.reports.conftest import Seeded
 
 REPORTS = [
@@ -127,6 +127,21 @@ async def test_exit_pages_are_the_last_pageview_of_each_visit(seeded: Seeded) ->
         {"page": "/contact", "exits": 2, "pageviews": 2, "exit_rate": 100.0},
         {"page": "/", "exits": 1, "pageviews": 3, "exit_rate": 33.3},
     ]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 100])
+async def test_the_dashboards_one_pass_over_pages_gives_each_page_reports_rows(
+    seeded: Seeded, limit: int
+) -> None:
+    periods = [(seeded.d1, seeded.d2), (seeded.d2, seeded.d3), (seeded.d3, seeded.d3)]
+    periods.append((seeded.d3 + timedelta(days=1), seeded.d3 + timedelta(days=2)))  # none
+    for first, last in periods:
+        async with seeded.server.pool.acquire() as conn:
+            together = await run_page_cards(conn, seeded.site, first, last, limit)
+        alone = {name: await report(seeded, name, first, last, limit) for name in PAGE_CARD_NAMES}
+        assert together == alone, (first, last)
+        if first == seeded.d1:  # the seeded pages: every card has rows, ties at limit 1
+            assert all(len(rows) == min(limit, 3) for rows in together.values())
 
 
 async def test_titles(seeded: Seeded) -> None:
