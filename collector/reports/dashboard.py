@@ -8,6 +8,7 @@ COLLECTOR_API_TOKEN the dashboard does not exist (404).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -41,6 +42,7 @@ from collector.reports.period import (
     preset_period,
 )
 from collector.reports.runner import PAGE_CARD_NAMES, run_page_cards, run_report
+from collector.reports.snapshot import Job, run_all, snapshot_lanes
 from collector.sites import list_sites
 from collector.tracking.params import Site
 
@@ -312,11 +314,11 @@ async def _gather(
     earlier period (`earlier`) reads more rows, to match the current rows to."""
     shows = (lambda name: True) if cards is None else cards.__contains__
     limit = TABLE_ROWS * 10 if earlier else TABLE_ROWS
-    async with (
-        app[REPORT_POOL].acquire() as conn,
-        conn.transaction(isolation="repeatable_read", readonly=True),
-    ):
-        if filters:
+    if filters:
+        async with (
+            app[REPORT_POOL].acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
             assert raw_first is not None
             facets = await fetch_facets(conn, site_id, first, last, filters, raw_first)
             served = tables_of(facets, limit)
@@ -345,32 +347,37 @@ async def _gather(
                 if earlier
                 else _coverage(filters, first, last, raw_first, (today - raw_first).days + 1),
             }
-        [summary] = await run_report(conn, "summary", site_id, first, last)
-        series = await run_report(
-            conn, "visits-by-hour" if hourly else "visits-over-time", site_id, first, last
-        )
-        tables = []
-        # pages, entry and exit pages: one pass over the page rows for the three cards
-        pages = (
-            await run_page_cards(conn, site_id, first, last, limit)
-            if any(shows(name) for name in PAGE_CARD_NAMES)
-            else {}
-        )
-        for title, name in TABLES:
-            if shows(name):
-                rows = (
-                    pages[name]
-                    if name in pages
-                    else await run_report(conn, name, site_id, first, last, limit)
-                )
-                if has_data(name, rows):
-                    tables.append((title, name, rows))
-        live = None
-        if not earlier and first <= today <= last and shows("live"):
-            live = await live_counters(conn, site_id, app[CLOCK]())
+
+    jobs: dict[str, Job] = {}
+    if any(shows(name) for name in PAGE_CARD_NAMES):  # the heaviest first: lanes stay even
+        jobs["pages*"] = lambda c: run_page_cards(c, site_id, first, last, limit)
+    jobs["summary"] = lambda c: run_report(c, "summary", site_id, first, last)
+    series = "visits-by-hour" if hourly else "visits-over-time"
+    jobs["series"] = lambda c: run_report(c, series, site_id, first, last)
+    for _, name in TABLES:
+        if shows(name) and name not in PAGE_CARD_NAMES:
+            jobs[name] = functools.partial(_report, name, site_id, first, last, limit)
+    if not earlier and first <= today <= last and shows("live"):
+        now = app[CLOCK]()
+        jobs["live"] = lambda c: live_counters(c, site_id, now)
+    async with snapshot_lanes(app[REPORT_POOL]) as conns:
+        got = await run_all(conns, jobs)
+    pages = got.get("pages*", {})
+    tables = []
+    for title, name in TABLES:
+        if shows(name):
+            rows = pages[name] if name in pages else got[name]
+            if has_data(name, rows):
+                tables.append((title, name, rows))
     key = "hour" if hourly else "day"
-    chart = [(str(row[key]), int(row["visits"])) for row in series]
-    return {"summary": summary, "chart": chart, "tables": tables, "live": live}
+    chart = [(str(row[key]), int(row["visits"])) for row in got["series"]]
+    return {"summary": got["summary"][0], "chart": chart, "tables": tables, "live": got.get("live")}
+
+
+async def _report(
+    name: str, site_id: int, first: date, last: date, limit: int, conn: asyncpg.Connection
+) -> list[dict[str, Any]]:
+    return await run_report(conn, name, site_id, first, last, limit)
 
 
 def has_data(report: str, rows: list[dict[str, Any]]) -> bool:
