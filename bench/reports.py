@@ -6,6 +6,10 @@ with the roll-up job running against ingest without it, in the same run.
 
     python bench/reports.py [--hits-per-day 20000] [--days 7] [--history-days 730]
                             [--runs 5] [--restart-cmd "pg_ctlcluster 15 main restart"] [--json]
+                            [--against OTHER_CHECKOUT]
+
+With --against, the dashboards are measured twice more on the same data: by the other
+checkout's `collector serve`, then by this one again (an A/B in one run, same warm caches).
 
 Traffic: visits of 1-12 pageviews (heartbeats while reading), with events, downloads,
 outlinks and site searches; pages, referrer hosts and search terms drawn from Zipf-like
@@ -413,12 +417,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(dsn: str) -> Iterator[str]:
+def serve(dsn: str, checkout: Path = ROOT) -> Iterator[str]:
+    """`collector serve` of `checkout` (this one, or --against's) on `dsn`."""
     port = free_port()
     env = {**os.environ, "COLLECTOR_DATABASE_URL": dsn, "COLLECTOR_API_TOKEN": TOKEN,
            "COLLECTOR_DATA_DIR": f"/tmp/bench-reports-{port}"}  # fmt: skip
     proc = subprocess.Popen(
-        [sys.executable, "-m", "collector", "serve", "--port", str(port)],
+        [sys.executable, "-m", "collector", "serve", "--port", str(port)], cwd=checkout,
         env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/bench-reports-{port}.log", "w"),
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -448,7 +453,9 @@ async def timed(http: aiohttp.ClientSession, url: str, headers: dict[str, str]) 
     return (time.perf_counter() - t0) * 1000
 
 
-async def measure(base: str, site_id: int, today: Any, runs: int) -> dict[str, Any]:
+async def measure(
+    base: str, site_id: int, today: Any, runs: int, dashboards_only: bool = False
+) -> dict[str, Any]:
     auth = {"Authorization": f"Bearer {TOKEN}"}
     out: dict[str, Any] = {"reports": {}}
     async with aiohttp.ClientSession() as http:
@@ -466,6 +473,8 @@ async def measure(base: str, site_id: int, today: Any, runs: int) -> dict[str, A
                 for key, extra in FILTERED:
                     targets.append((f"{key}/{days}", f"{base}/dashboard?{period}&{extra}", dash))
         targets.append(("live", f"{base}/api/live?site={site_id}", auth))
+        if dashboards_only:
+            targets = [t for t in targets if t[0].startswith("dashboard")]
         cold = {key: await timed(http, url, h) for key, url, h in targets}
         warm: dict[str, list[float]] = {key: [] for key, _, _ in targets}
         for _ in range(runs):
@@ -549,8 +558,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         today = now.astimezone(zoneinfo.ZoneInfo(ZONE)).date()
         with serve(dsn) as base:
             result.update(await measure(base, site.site_id, today, args.runs))
+        if args.against:  # A/B on the same data: the other checkout, then this one again
+            for label, checkout in (("against", Path(args.against)), ("again", ROOT)):
+                with serve(dsn, checkout) as base:
+                    result[label] = await measure(base, site.site_id, today, args.runs, True)
     result["summary"] = summarise(result)
     return result
+
+
+def dashboards(result: dict[str, Any]) -> dict[str, float]:
+    """The 7-day dashboards' warm medians of one pass (A/B: --against)."""
+    return {k: v["warm_ms"] for k, v in result["reports"].items() if k.endswith("/7")}
 
 
 def main() -> None:
@@ -564,10 +582,15 @@ def main() -> None:
     ap.add_argument("--restart-cmd", help="restarts PostgreSQL before the cold requests")
     ap.add_argument("--keep", action="store_true", help="keep the database afterwards")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--against", help="another checkout: its dashboards on the same data (A/B)")
     args = ap.parse_args()
     result = asyncio.run(run(args))
     for key, value in result["summary"].items():
         print(f"{key:28s} {value}")
+    if args.against:
+        a, b = dashboards(result["against"]), dashboards(result["again"])
+        for key in a:
+            print(f"{key:28s} against {a[key]:8.1f} ms  this (again) {b[key]:8.1f} ms")
     print(f"{'ingest':28s} {result['ingest']}")
     print(f"{'fill':28s} {result['fill']}")
     if args.json:
