@@ -56,9 +56,7 @@ async def run_report(
     """The rows of report `name`; `subject`: a goal or dimension id for the reports that take
     one ($5), ignored by the others."""
     sql = report_sql(name)
-    check_period(first, last)
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValueError(f"limit: must be an integer from 1 to {MAX_LIMIT}")
+    _check(first, last, limit)
     args: list[Any] = [site_id, first, last, limit, subject]
     used = max((int(n) for n in _PARAM.findall(sql)), default=0)
     rows = await conn.fetch(sql, *args[:used])
@@ -98,15 +96,19 @@ async def run_page_cards(
 ) -> dict[str, list[dict[str, Any]]]:
     """The rows of the pages, entry-pages and exit-pages reports, exactly as `run_report`
     gives them, from one pass over the period's page rows."""
-    check_period(first, last)
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValueError(f"limit: must be an integer from 1 to {MAX_LIMIT}")
+    _check(first, last, limit)
     sql = (sql_dir() / "dashboard" / "page-cards.sql").read_text()
     out: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in PAGE_CARDS.values()}
     for row in await conn.fetch(sql, site_id, first, last, limit):
         name, columns = PAGE_CARDS[row["card"]]
         out[name].append({key: _plain(row[column]) for key, column in columns})
     return out
+
+
+def _check(first: date, last: date, limit: int) -> None:
+    check_period(first, last)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit: must be an integer from 1 to {MAX_LIMIT}")
 
 
 def _plain(value: Any) -> Any:

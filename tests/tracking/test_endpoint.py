@@ -77,17 +77,20 @@ async def test_form_post_is_stored(server: Running) -> None:
     assert [r["title"] for r in await server.rows()] == ["Posted"]
 
 
-async def test_bulk_json_post_stores_every_request(server: Running) -> None:
-    requests = [
-        f"?idsite={server.site_id}&rec=1&url={quote(f'https://{server.domain}/p{i}')}"
-        for i in range(5)
-    ]
-    status, _headers, body = await request(
-        "POST",
-        server.base + "/matomo.php",
-        cookies=CONSENT,
-        data=orjson.dumps({"requests": requests}),
+def _page(server: Running, i: int) -> str:
+    """A bulk request for page /p{i}."""
+    return f"?idsite={server.site_id}&rec=1&url={quote(f'https://{server.domain}/p{i}')}"
+
+
+async def _bulk(server: Running, body: dict[str, object]) -> tuple[int, dict[str, str], bytes]:
+    """A bulk JSON POST with the consent cookie."""
+    return await request(
+        "POST", server.base + "/matomo.php", cookies=CONSENT, data=orjson.dumps(body)
     )
+
+
+async def test_bulk_json_post_stores_every_request(server: Running) -> None:
+    status, _headers, body = await _bulk(server, {"requests": [_page(server, i) for i in range(5)]})
     await server.flush()
     assert status == 200
     assert orjson.loads(body)["tracked"] == 5
@@ -98,19 +101,9 @@ async def test_bulk_json_post_stores_every_request(server: Running) -> None:
 async def test_a_bulks_requests_are_stored_in_the_order_sent(server: Running) -> None:
     # in reverse alphabetical order, so that no other ordering of the rows passes
     order = [9, 3, 7, 0, 5, 1]
-    requests = [
-        f"?idsite={server.site_id}&rec=1&url={quote(f'https://{server.domain}/p{i}')}"
-        for i in order
-    ]
-    requests.insert(
-        3, f"?idsite={server.site_id}&rec=1&url={quote(f'https://{server.domain}/p2')}&cdt=bad"
-    )  # an invalid one in between changes nothing
-    status, _, _ = await request(
-        "POST",
-        server.base + "/matomo.php",
-        cookies=CONSENT,
-        data=orjson.dumps({"requests": requests}),
-    )
+    requests = [_page(server, i) for i in order]
+    requests.insert(3, _page(server, 2) + "&cdt=bad")  # an invalid one in between changes nothing
+    status, _, _ = await _bulk(server, {"requests": requests})
     await server.flush()
     assert status == 200
     rows = await server.rows("SELECT url, ts FROM hits WHERE site_id = $1 ORDER BY ts")
@@ -125,22 +118,12 @@ async def test_bulk_tracks_its_valid_requests_and_counts_the_invalid_ones(
     # invalid, and which only to the holder of the token.
     good = f"?idsite={server.site_id}&rec=1&url=https://{server.domain}/ok"
     bad = ["?idsite=abc&rec=1", "?idsite=1&rec=1&url=%zz", 7, f"{good}&e_c=only"]
-    status, _, body = await request(
-        "POST",
-        server.base + "/matomo.php",
-        cookies=CONSENT,
-        data=orjson.dumps({"requests": [good, *bad, good]}),
-    )
+    status, _, body = await _bulk(server, {"requests": [good, *bad, good]})
     await server.flush()
     assert status == 200
     assert orjson.loads(body) == {"status": "success", "tracked": 2, "invalid": 4}
     assert len(await server.rows()) == 2
-    status, _, body = await request(
-        "POST",
-        server.base + "/matomo.php",
-        cookies=CONSENT,
-        data=orjson.dumps({"requests": [*bad, good], "token_auth": "test-token"}),
-    )
+    status, _, body = await _bulk(server, {"requests": [*bad, good], "token_auth": "test-token"})
     assert status == 200
     assert orjson.loads(body) == {
         "status": "success",
@@ -154,12 +137,7 @@ async def test_bulk_takes_requests_as_objects_and_send_image_0_answers_204(
     server: Running,
 ) -> None:
     params = {"idsite": server.site_id, "rec": 1, "url": f"https://{server.domain}/obj"}
-    status, _, body = await request(
-        "POST",
-        server.base + "/matomo.php",
-        cookies=CONSENT,
-        data=orjson.dumps({"requests": [params, {"idsite": [1]}], "send_image": 0}),
-    )
+    status, _, body = await _bulk(server, {"requests": [params, {"idsite": [1]}], "send_image": 0})
     await server.flush()
     assert (status, body) == (204, b"")
     [row] = await server.rows()
