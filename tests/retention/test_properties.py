@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from collector.goals import GoalSpec, add_dimension, add_goal
 from collector.reports.runner import report_names, run_report
+from collector.retention import rollup
 from collector.retention.purge import AGGREGATE_TABLES
 from collector.retention.rollup import roll_up
 from collector.sites import add_site
@@ -358,4 +359,21 @@ async def _facets_agree(conn: asyncpg.Connection, site: int, first: date, last: 
 def test_every_report_from_the_aggregates_equals_the_reference_from_raw_hits(
     own_database: str, data: Traffic
 ) -> None:
+    asyncio.run(_check(own_database, data))
+
+
+@pytest.mark.timeout(300)
+@settings(
+    max_examples=max(1, EXAMPLES // 4),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=traffic(len(ZONES)))
+def test_a_catch_up_planned_as_a_large_one_gives_the_same_reports(
+    own_database: str, data: Traffic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run of many hits ANALYZEs its work tables and applies without nested loops
+    (rollup.py); the same traffic through that path, every run taken as large."""
+    monkeypatch.setattr(rollup, "_ANALYZE_FROM_HITS", 0)
+    monkeypatch.setattr(rollup, "_NO_NESTED_LOOPS_FROM_HITS", 0)
     asyncio.run(_check(own_database, data))
