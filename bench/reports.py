@@ -364,6 +364,37 @@ async def ingest_cost(server: str, hits_wanted: int, now: datetime) -> dict[str,
     }
 
 
+async def ingest_beside_rollup(server: str, hits_per_day: int, seconds: float,
+                               rounds: int, now: datetime) -> dict[str, Any]:  # fmt: skip
+    """Ingest throughput (the pipeline and the writer, as `fill`) for `seconds`, without and
+    with the roll-up job running every 15 s beside it, alternated `rounds` times, each in a
+    new database and with the same traffic. The fill runs ~25,000 hits/s, far above any real
+    site, so every roll-up run is a catch-up of hundreds of thousands of hits: the upper
+    bound of what the job takes from ingest."""
+    out: dict[str, list[int]] = {"without": [], "with": []}
+    for _ in range(rounds):
+        for label in ("without", "with"):
+            async with database(server, keep=False) as dsn:
+                pool = await create_pool(dsn, max_size=3)
+                async with pool.acquire() as conn:
+                    await migrate(conn)
+                    await ensure_partitions(conn, now - timedelta(days=2), 24 * 3)
+                    site_id = await add_site(conn, "Stadt", [DOMAIN], ZONE)
+                site = Site(site_id, "Stadt", (DOMAIN,), ZONE)
+                first = now - timedelta(days=1)
+                done = await fill(pool, site, first, now, hits_per_day, random.Random(5),
+                                  rollup=label == "with", seconds=seconds)  # fmt: skip
+                out[label].append(done["hits_per_s"])
+                await pool.close()
+    without, with_ = statistics.median(out["without"]), statistics.median(out["with"])
+    return {
+        "seconds": seconds,
+        "hits_per_s_without_rollup": out["without"],
+        "hits_per_s_with_rollup": out["with"],
+        "throughput_cost_of_rollup": round(1 - with_ / without, 3),
+    }
+
+
 HISTORY = sorted((ROOT / "bench" / "history").glob("agg_*.sql"))
 
 
@@ -526,6 +557,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                               "history_days": args.history_days}  # fmt: skip
     now = datetime.now(UTC)
     result["ingest"] = await ingest_cost(server, args.ingest_hits, now)
+    if args.beside_seconds > 0:
+        result["ingest_beside_rollup"] = await ingest_beside_rollup(
+            server, args.hits_per_day, args.beside_seconds, 2, now
+        )
     async with database(server, keep=args.keep) as dsn:
         pool = await create_pool(dsn, max_size=3)
         async with pool.acquire() as conn:
@@ -578,6 +613,9 @@ def main() -> None:
     ap.add_argument("--history-days", type=int, default=730)
     ap.add_argument("--runs", type=int, default=5, help="warm runs; the median is reported")
     ap.add_argument("--ingest-hits", type=int, default=300_000, help="for the roll-up's cost")
+    ap.add_argument(
+        "--beside-seconds", type=float, default=45, help="ingest with and without the roll-up"
+    )
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--restart-cmd", help="restarts PostgreSQL before the cold requests")
     ap.add_argument("--keep", action="store_true", help="keep the database afterwards")
