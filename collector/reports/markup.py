@@ -44,7 +44,7 @@ label{display:flex;flex-direction:column;font-size:.8rem;color:var(--muted)}
 input,select,button{font:inherit;padding:.3rem .45rem;border:1px solid #767f8c;
 border-radius:4px;background:#fff;color:var(--fg)}
 button{background:var(--accent);color:#fff;border-color:var(--accent);cursor:pointer}
-button.link{background:none;color:var(--accent);border:none;padding:0;text-decoration:underline}
+button.link{background:none;color:var(--accent);border:none;padding:0;text-decoration:underline;white-space:nowrap}
 .numbers{display:grid;grid-template-columns:repeat(auto-fit,minmax(9.5rem,1fr));gap:.75rem;
 margin:0 0 1rem;padding:0;list-style:none}
 .numbers li{background:var(--card);border:1px solid var(--line);border-radius:6px;
