@@ -302,16 +302,22 @@ def own_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+async def new_site(pool: asyncpg.Pool, since: datetime, hours: int) -> Site:
+    """A new database's schema, `hours` of hourly partitions from `since`, and the site."""
+    async with pool.acquire() as conn:
+        await migrate(conn)
+        await ensure_partitions(conn, since, hours)
+        site_id = await add_site(conn, "Stadt", [DOMAIN], ZONE)
+    return Site(site_id, "Stadt", (DOMAIN,), ZONE)
+
+
 async def ingest_cost(server: str, hits_wanted: int, now: datetime) -> dict[str, Any]:
     """CPU per hit of ingest (the pipeline and the writer's COPYs: this process and its
     backends) against CPU per hit of the roll-up (its backend), for the same hits. CPU, not
     wall time: this machine is shared, and the roll-up runs beside ingest on another core."""
     async with database(server, keep=False) as dsn:
         pool = await create_pool(dsn, min_size=2, max_size=2)
-        async with pool.acquire() as conn:
-            await migrate(conn)
-            await ensure_partitions(conn, now - timedelta(days=1), 30)
-            site = Site(await add_site(conn, "Stadt", [DOMAIN], ZONE), "Stadt", (DOMAIN,), ZONE)
+        site = await new_site(pool, now - timedelta(days=1), 30)
         pids = [await pool.fetchval("SELECT pg_backend_pid()") for _ in range(4)]
         traffic = Traffic(random.Random(3), Scale.of(1_000_000), site.site_id)
         rng = random.Random(4)
@@ -376,11 +382,7 @@ async def ingest_beside_rollup(server: str, hits_per_day: int, seconds: float,
         for label in ("without", "with"):
             async with database(server, keep=False) as dsn:
                 pool = await create_pool(dsn, max_size=3)
-                async with pool.acquire() as conn:
-                    await migrate(conn)
-                    await ensure_partitions(conn, now - timedelta(days=2), 24 * 3)
-                    site_id = await add_site(conn, "Stadt", [DOMAIN], ZONE)
-                site = Site(site_id, "Stadt", (DOMAIN,), ZONE)
+                site = await new_site(pool, now - timedelta(days=2), 24 * 3)
                 first = now - timedelta(days=1)
                 done = await fill(pool, site, first, now, hits_per_day, random.Random(5),
                                   rollup=label == "with", seconds=seconds)  # fmt: skip
@@ -563,10 +565,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
     async with database(server, keep=args.keep) as dsn:
         pool = await create_pool(dsn, max_size=3)
-        async with pool.acquire() as conn:
-            await migrate(conn)
-            await ensure_partitions(conn, now - timedelta(days=args.days), 24 * args.days + 48)
-            site = Site(await add_site(conn, "Stadt", [DOMAIN], ZONE), "Stadt", (DOMAIN,), ZONE)
+        site = await new_site(pool, now - timedelta(days=args.days), 24 * args.days + 48)
         first = now - timedelta(days=args.days) + timedelta(hours=2)  # inside the guard
         result["fill"] = await fill(pool, site, first, now, args.hits_per_day, rng, rollup=True)
         t0 = time.perf_counter()

@@ -87,7 +87,7 @@ async def _derive_and_apply(conn: asyncpg.Connection, params: Mapping[str, Any])
             await conn.execute("SET LOCAL enable_nestloop = off")
         await _run(conn, _between(_APPLY, "~"), params)
         if large:  # the caller's own statements in this transaction plan as usual
-            await conn.execute("SET LOCAL enable_nestloop = on")
+            await conn.execute("SET LOCAL enable_nestloop TO DEFAULT")
     return hits
 
 
