@@ -8,9 +8,10 @@ Which source serves a filter (docs/aggregates.md, "Filters"), for any period unl
 - By one thing visits did (viewed a page, sent an event of a category, converted a goal),
   with any of the above: `agg_visit_actions` (migration 013), the same values per visit and
   thing done.
-- By two things visits did (a page and an event): only raw hits can tell which visits did
-  both (`sql/filters/raw-facets.sql`), and they exist only for the last RETENTION_DAYS; for
-  older days the page says that the filter cannot be applied there.
+- By two things visits did (a page and an event): only a row per visit can tell which
+  visits did both, and that is raw data (`raw_visits`, migration 014, read by
+  `sql/filters/done-all.sql`), kept only as long as raw hits; for older days the page says
+  that the filter cannot be applied there.
 
 Either way a filter narrows the headline numbers, the chart and the cards of a visit's own
 values (referrers, search engines, campaigns, browsers, OS, devices, countries, entry
@@ -46,7 +47,7 @@ class Dimension:
     did: bool = False  # what a visit did, not a value of the visit
 
 
-# In SQL parameter order: $4 … $14 (facets.sql, raw-facets.sql).
+# In SQL parameter order: $4 … $14 (facets.sql; done-all.sql takes the last three as one).
 DIMENSIONS: tuple[Dimension, ...] = (
     Dimension("channel", "Channel", "referrers"),
     Dimension("source", "Source", "referrers"),
@@ -84,7 +85,7 @@ class Filters:
 
     @property
     def raw_only(self) -> bool:
-        """Visits that did two things (a page and an event): only raw hits can tell."""
+        """Visits that did two things (a page and an event): only raw visits can tell."""
         return len(self.done()) > 1
 
     def done(self) -> list[tuple[str, str]]:
@@ -166,16 +167,17 @@ async def fetch_facets(
     raw_first: date,
 ) -> Facets:
     """The groupings of group.sql over the period: from the visit facets, from what visits
-    did (one filter by a page, event or goal), or from raw hits (two of those: only the days
-    from `raw_first` on, the first day raw hits still cover whole)."""
+    did (one filter by a page, event or goal), or from raw visits (two of those: only the
+    days from `raw_first` on, the first day raw hits still cover whole)."""
     done = filters.done()
     visit_values = filters.params()[:8]
-    if len(done) > 1:  # visits that did two things: only raw hits tell
+    if len(done) > 1:  # visits that did two things: only raw visits tell
         first = max(first, raw_first)
         if first > last:
             return Facets(None, None, [])
+        things = [f"{kind}:{value}" for kind, value in done]
         rows = await conn.fetch(
-            _sql("raw-facets", "group"), site_id, first, last, *filters.params()
+            _sql("done-all", "group"), site_id, first, last, *visit_values, things
         )
     elif done:
         [(kind, value)] = done

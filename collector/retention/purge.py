@@ -3,9 +3,10 @@
 
 Raw hits (`roll_up_and_expire`, every ROLLUP_EVERY): new hits are rolled up into the
 aggregates, then each UTC hour whose raw data is due is dropped (`DROP TABLE` of its
-partition, never `DELETE`), and each site's day whose raw data is all gone is folded; the next
-hours' partitions are created ahead. Aggregates: deleted by day once older than their own
-retention (if one is set). The bounds are in `horizon.py`.
+partition, never `DELETE`; the raw visits that started in it go in the same transaction),
+and each site's day whose raw data is all gone is folded; the next hours' partitions are
+created ahead. Aggregates: deleted by day once older than their own retention (if one is
+set). The bounds are in `horizon.py`.
 """
 
 from __future__ import annotations
@@ -113,6 +114,10 @@ async def drop_expired_hours(
             rows = await conn.fetchval(f"SELECT count(*) FROM {partition_name(hour, table)}")
             if not dry_run:
                 await drop_partition(conn, hour, table)
+                if table == "hits":  # a visit's row goes with the hit it started with
+                    await conn.execute(
+                        "DELETE FROM raw_visits WHERE started_at < $1", hour + timedelta(hours=1)
+                    )
         removals.append(Removal(f"{hour:%Y-%m-%d %H}:00 UTC", rows, "dropped"))
     return removals
 

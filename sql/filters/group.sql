@@ -1,5 +1,5 @@
--- Every card of the filtered dashboard from the visits `f` (the CTE of facets.sql or
--- raw-facets.sql, which this follows): one scan, all groupings at once. `card` names the
+-- Every card of the filtered dashboard from the visits `f` (the CTE of facets.sql,
+-- actions.sql or done-all.sql, which this follows): one scan, all groupings at once. `card` names the
 -- grouping by the GROUPING() bits of the ten keys (first key highest): total, day, hour,
 -- referrer, campaign, browser, os, device, country, entry_page. Empty groups are left out;
 -- the caller fills the chart's empty days and hours.

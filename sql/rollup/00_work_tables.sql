@@ -138,7 +138,8 @@ CREATE TEMP TABLE IF NOT EXISTS r_visits (
     country          text NOT NULL,
     region           text NOT NULL,
     resolution       text NOT NULL,
-    lang             text NOT NULL
+    lang             text NOT NULL,
+    started_at       timestamptz NOT NULL   -- issue #18 (appended): finds its raw_visits row
 ) ON COMMIT DELETE ROWS;
 
 -- Orders of every visit (and sign), an order that repeats an earlier one of its visit (same

@@ -26,7 +26,7 @@ SELECT v.sign, v.site_id, v.session_id, v.segment, v.start_day, v.hour, v.action
        v.pageviews, v.seconds, v.entry_page,
        v.exit_page, h.ref_type, h.ref_name, h.campaign_name, h.campaign_source,
        h.campaign_medium, h.campaign_keyword, h.campaign_content, h.browser, h.os, h.device,
-       h.country, h.region, h.resolution, h.lang
+       h.country, h.region, h.resolution, h.lang, v.started_at
 FROM visits v
 JOIN r_hits h ON h.site_id = v.site_id AND h.session_id = v.session_id AND h.ts = v.started_at
              AND h.tie = v.start_tie;

@@ -347,6 +347,41 @@ async def _facets_agree(conn: asyncpg.Connection, site: int, first: date, last: 
         last,
     )
     assert [tuple(r) for r in got_entries] == [tuple(r) for r in want_entries], "entry pages"
+    await _raw_visits_agree(conn, site, first, last)
+
+
+_VISIT_KEYS = "day, hour, ref_type, ref_name, campaign, browser, os, device, country, entry_page"
+
+
+async def _raw_visits_agree(conn: asyncpg.Connection, site: int, first: date, last: date) -> None:
+    """The raw visits (one row per visit, kept by the roll-up's delete and insert) add up to
+    the visit facets, and what they did to agg_visit_actions (kept by the MERGEs' sums)."""
+    raw = "count(*), sum(actions), sum(pageviews), sum((actions <= 1)::int), sum(seconds)"
+    summed = "sum(visits), sum(actions), sum(pageviews), sum(bounces), sum(visit_seconds)"
+    period = "site_id = $1 AND day BETWEEN $2 AND $3"
+    for keys, got_sql, want_sql in (
+        (
+            _VISIT_KEYS,
+            f"SELECT {_VISIT_KEYS}, {raw} FROM raw_visits WHERE {period}",
+            f"SELECT {_VISIT_KEYS}, {summed} FROM agg_visit_facets WHERE {period}",
+        ),
+        (
+            "day, hour, kind, value",
+            "SELECT day, hour, split_part(t, ':', 1) AS kind, substr(t, strpos(t, ':') + 1) "
+            f"AS value, {raw} FROM raw_visits CROSS JOIN unnest(did) AS t WHERE {period}",
+            f"SELECT day, hour, kind, value, {summed} FROM agg_visit_actions WHERE {period}",
+        ),
+    ):
+        n = len(keys.split(","))
+        group = ", ".join(str(i) for i in range(1, n + 1))
+        got = await conn.fetch(f"{got_sql} GROUP BY {group} ORDER BY {group}", site, first, last)
+        want = await conn.fetch(
+            f"{want_sql} GROUP BY {group} HAVING sum(visits) <> 0 ORDER BY {group}",
+            site,
+            first,
+            last,
+        )
+        assert [tuple(r) for r in got] == [tuple(r) for r in want], f"raw visits by {keys}"
 
 
 @pytest.mark.timeout(600)  # 27 reports and their references, for every example

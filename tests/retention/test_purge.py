@@ -63,6 +63,8 @@ async def test_no_raw_hit_outlives_retention_by_an_hour_at_any_moment_of_the_day
     async with app_at(settings_for(own_url), t0) as running:
         seeded = await seed_every_20_minutes(running, t0 - timedelta(days=6, hours=12), t0)
         assert len(seeded) > 400
+        visits_sql = "SELECT started_at FROM raw_visits WHERE site_id = $1"
+        assert sorted(r["started_at"] for r in await running.rows(visits_sql)) == sorted(seeded)
         moments = [
             at(date(2022, 1, 11), 0, 0),
             at(date(2022, 1, 11), 0, 1),
@@ -78,6 +80,9 @@ async def test_no_raw_hit_outlives_retention_by_an_hour_at_any_moment_of_the_day
             assert min(left) >= now - SEVEN_DAYS - timedelta(hours=1), now
             # ... and nothing younger than retention (less the lead of a drop) is gone
             assert {ts for ts in seeded if ts > now - SEVEN_DAYS + DROP_LEAD} <= set(left), now
+            # a raw visit goes with the hit it started with (one hit per visit here)
+            started = {r["started_at"] for r in await running.rows(visits_sql)}
+            assert started == set(left), now
             async with running.pool.acquire() as conn:
                 hours = await existing_partitions(conn)
             assert hours[0] + timedelta(hours=1) > now - SEVEN_DAYS + DROP_LEAD, now

@@ -1,0 +1,5 @@
+-- Raw visits (migration 014), step one: every visit of the runs derived again is gone (they
+-- start at the run's start or later); 72 writes them as they are now.
+DELETE FROM raw_visits r
+USING r_sessions s
+WHERE r.site_id = s.site_id AND r.session_id = s.session_id AND r.started_at >= s.run_start;
