@@ -520,13 +520,13 @@ async def measure(
 
 
 # The filtered dashboards: by visit values (visit facets), combined, by a page viewed
-# (agg_visit_actions), by a page and an event (raw hits, the heaviest), and the comparison
+# (agg_visit_actions), by a page and an event (raw visits), and the comparison
 # with the previous period.
 FILTERED = (
     ("dashboard-browser", "browser=Chrome"),
     ("dashboard-browser-search", "browser=Chrome&channel=search"),
     ("dashboard-page", "page=/"),
-    ("dashboard-page-event", "page=/&event=Video"),  # two things done: raw hits
+    ("dashboard-page-event", "page=/&event=Video"),  # two things done: raw visits
     ("dashboard-compare", "compare=previous"),
 )
 

@@ -310,8 +310,9 @@ async def _gather(
 ) -> dict[str, Any]:
     """Every report the page shows (a share link's cards only), read in one snapshot so that
     the numbers agree; and, when the period holds today, the last 30 minutes from the raw
-    tail. With filters: the visit facets or raw hits (collector/reports/filters.py). An
-    earlier period (`earlier`) reads more rows, to match the current rows to."""
+    tail. With filters: the visit facets, what visits did or the raw visits
+    (collector/reports/filters.py). An earlier period (`earlier`) reads more rows, to match
+    the current rows to."""
     shows = (lambda name: True) if cards is None else cards.__contains__
     limit = TABLE_ROWS * 10 if earlier else TABLE_ROWS
     if filters:

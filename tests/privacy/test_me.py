@@ -200,6 +200,11 @@ async def test_goals_orders_content_and_timings_are_exported_and_erased_with_the
     assert goal["conversions"] == 2
 
     session = mine.jar["collector_session"]
+    raw_visits = (
+        "SELECT replace(session_id::text, '-', '') AS s, did FROM raw_visits WHERE site_id = $1"
+    )
+    before = {r["s"]: r["did"] for r in await server.rows(raw_visits)}
+    assert before[session] == ["goal:" + str(signup), "page:/shop"]
     doc = orjson.loads(
         (
             await send("GET", server.base + "/privacy/me", cookies={"collector_session": session})
@@ -222,6 +227,9 @@ async def test_goals_orders_content_and_timings_are_exported_and_erased_with_the
     assert orjson.loads(answer.body)["erased"]["hits"] == 4
     [goal] = await report(server, "goals")
     assert goal["conversions"] == 1  # the other visit's
+    # the visit's raw row went too, the other's stays
+    assert {r["s"] for r in await server.rows(raw_visits)} == set(before) - {session}
+    assert len(before) == 2
     [shop] = await report(server, "ecommerce")
     assert (shop["orders"], shop["revenue"]) == (0, 0.0)
     assert await report(server, "products") == []
