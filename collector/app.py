@@ -114,6 +114,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         max_size=4,
         statement_timeout=f"{settings.report_timeout_ms}ms",
         name="collector-reports",
+        custom_plans=True,
     )
     yield
     for each in (app[REPORT_POOL], app[WRITE_POOL], pool):

@@ -37,11 +37,17 @@ async def create_pool(
     max_size: int = 4,
     statement_timeout: str | None = None,
     name: str = "collector",
+    custom_plans: bool = False,
 ) -> asyncpg.Pool:
     # application_name: which pool a backend serves, for whoever reads pg_stat_activity
     server_settings = {"timezone": "UTC", "application_name": name}
     if statement_timeout:
         server_settings["statement_timeout"] = statement_timeout
+    if custom_plans:
+        # asyncpg prepares every statement, and after five runs PostgreSQL may keep a generic
+        # plan for it: one that cannot see which `$n IS NULL OR …` filters are off, nor how
+        # many days a period has. A report costs far more to run than to plan.
+        server_settings["plan_cache_mode"] = "force_custom_plan"
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,

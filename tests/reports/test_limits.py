@@ -13,6 +13,7 @@ import asyncpg
 import orjson
 import pytest
 
+from collector.appkeys import REPORT_POOL
 from tests.support import (
     CONSENT,
     Running,
@@ -151,3 +152,21 @@ async def test_reports_stuck_on_every_connection_leave_the_writer_its_own(
         await tr.rollback()
         await conn.close()
     assert {status for status, _, _ in await asyncio.gather(*stuck)} == {200}
+
+
+async def test_report_statements_are_planned_for_their_values_every_time(slow: Running) -> None:
+    # asyncpg prepares each statement; after five runs PostgreSQL would keep a generic plan,
+    # blind to which `$n IS NULL OR …` filters are off (the filtered dashboard's facets).
+    async with slow.app[REPORT_POOL].acquire() as conn:
+        for browser in ["Firefox", None] * 5:
+            await conn.fetch(
+                "SELECT count(*) FROM agg_visit_facets WHERE site_id = $1 "
+                "AND ($2::text IS NULL OR browser = $2)",
+                slow.site_id,
+                browser,
+            )
+        plans = await conn.fetchrow(
+            "SELECT sum(custom_plans) AS custom "
+            "FROM pg_prepared_statements WHERE statement LIKE '%agg_visit_facets%'"
+        )
+    assert plans["custom"] == 10  # without the setting: 5, then a generic plan
