@@ -630,6 +630,8 @@ def main() -> None:
             print(f"{key:28s} against {a[key]:8.1f} ms  this (again) {b[key]:8.1f} ms")
     print(f"{'ingest':28s} {result['ingest']}")
     print(f"{'fill':28s} {result['fill']}")
+    if "ingest_beside_rollup" in result:
+        print(f"{'ingest_beside_rollup':28s} {result['ingest_beside_rollup']}")
     if args.json:
         print(json.dumps(result))
 
