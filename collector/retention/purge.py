@@ -3,7 +3,7 @@
 
 Raw hits (`roll_up_and_expire`, every ROLLUP_EVERY): new hits are rolled up into the
 aggregates, then each UTC hour whose raw data is due is dropped (`DROP TABLE` of its
-partition, never `DELETE`; the raw visits that started in it go in the same transaction),
+partition, never `DELETE`; the raw visits' partition of the hour in the same transaction),
 and each site's day whose raw data is all gone is folded; the next hours' partitions are
 created ahead. Aggregates: deleted by day once older than their own retention (if one is
 set). The bounds are in `horizon.py`.
@@ -114,12 +114,23 @@ async def drop_expired_hours(
             rows = await conn.fetchval(f"SELECT count(*) FROM {partition_name(hour, table)}")
             if not dry_run:
                 await drop_partition(conn, hour, table)
-                if table == "hits":  # a visit's row goes with the hit it started with
-                    await conn.execute(
-                        "DELETE FROM raw_visits WHERE started_at < $1", hour + timedelta(hours=1)
-                    )
+                if table == "hits":  # the visits that started in it go with it
+                    await drop_partition(conn, hour, "raw_visits")
         removals.append(Removal(f"{hour:%Y-%m-%d %H}:00 UTC", rows, "dropped"))
+    if table == "hits" and not dry_run:
+        await _drop_expired_visit_hours(conn, now, days)
     return removals
+
+
+async def _drop_expired_visit_hours(conn: asyncpg.Connection, now: datetime, days: int) -> None:
+    """Hours of raw visits that are due and had no hits partition to go with (the hits'
+    partitions of an old schema are days): the same bound, dropped on their own."""
+    for hour in await existing_partitions(conn, "raw_visits"):
+        if not drop_due(hour, now, days):
+            break
+        async with conn.transaction():
+            await conn.execute("SELECT set_config('lock_timeout', $1, true)", DROP_LOCK_TIMEOUT)
+            await drop_partition(conn, hour, "raw_visits")
 
 
 async def fold_expired_days(
@@ -153,6 +164,7 @@ async def roll_up_and_expire(
     removals += await fold_expired_days(conn, settings, now, dry_run)
     if not dry_run:
         await ensure_partitions(conn, now, HOURS_AHEAD)
+        await ensure_partitions(conn, now, HOURS_AHEAD, "raw_visits")
     return removals
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import asyncpg
 
 from collector.retention.horizon import LONGEST_WRITE, guard
+from collector.storage.partitions import ensure_partition, existing_partitions
 from collector.storage.sqlfile import bind, step, steps
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ async def _derive_and_apply(conn: asyncpg.Connection, params: Mapping[str, Any])
             await conn.execute(*bind(sql, params))
             if name in _ANALYZE_AFTER and hits >= _ANALYZE_FROM_HITS:
                 await conn.execute(f"ANALYZE {_ANALYZE_AFTER[name]}")
+        await _visit_partitions(conn)
         large = hits >= _NO_NESTED_LOOPS_FROM_HITS
         if large:
             await conn.execute("SET LOCAL enable_nestloop = off")
@@ -89,6 +91,19 @@ async def _derive_and_apply(conn: asyncpg.Connection, params: Mapping[str, Any])
         if large:  # the caller's own statements in this transaction plan as usual
             await conn.execute("SET LOCAL enable_nestloop TO DEFAULT")
     return hits
+
+
+async def _visit_partitions(conn: asyncpg.Connection) -> None:
+    """The raw_visits partitions (UTC hours) the visits of this run go into: the job makes
+    them ahead, so this creates one only for a back-dated hit's or a catch-up's hour."""
+    hours = await conn.fetch(
+        "SELECT DISTINCT date_trunc('hour', started_at AT TIME ZONE 'UTC') AS hour "
+        "FROM r_visits WHERE sign = 1"
+    )
+    have = set(await existing_partitions(conn, "raw_visits"))
+    for row in hours:
+        if (hour := row["hour"].replace(tzinfo=UTC)) not in have:
+            await ensure_partition(conn, hour, "raw_visits")
 
 
 async def prepare(conn: asyncpg.Connection) -> None:

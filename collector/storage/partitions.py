@@ -1,5 +1,6 @@
 """Hourly partitions (UTC hours) of the raw tables, one data category each: `hits` (tracking)
-and `usage_requests` (web-server access logs). Named and created here, from code, never
+and `usage_requests` (web-server access logs); and `raw_visits` (a row per visit, by the
+hour of its first action), which goes with `hits`. Named and created here, from code, never
 from a request. Hours, not days: retention drops raw data to the hour (P4)."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import asyncpg
 HOUR = timedelta(hours=1)
 # The partitioned raw tables. A table name is written into SQL text, so it must be one of
 # these, never anything a request or a file can choose.
-PARTITIONED = ("hits", "usage_requests")
+PARTITIONED = ("hits", "usage_requests", "raw_visits")
 
 
 def _table(table: str) -> str:
@@ -35,11 +36,14 @@ async def ensure_partition(conn: asyncpg.Connection, hour: datetime, table: str 
     """Create the partition for `hour` unless it exists; safe when racing another process."""
     start = hour_of(hour)
     # IF NOT EXISTS is not atomic: another collector may create it between check and create.
+    # In a savepoint, so that losing that race inside the caller's transaction (the roll-up's)
+    # does not abort it.
     with contextlib.suppress(asyncpg.DuplicateTableError, asyncpg.UniqueViolationError):
-        await conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {partition_name(start, table)} PARTITION OF {table} "
-            f"FOR VALUES FROM ('{start.isoformat()}') TO ('{(start + HOUR).isoformat()}')"
-        )
+        async with conn.transaction():
+            await conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {partition_name(start, table)} PARTITION OF {table} "
+                f"FOR VALUES FROM ('{start.isoformat()}') TO ('{(start + HOUR).isoformat()}')"
+            )
 
 
 async def ensure_partitions(

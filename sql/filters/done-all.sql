@@ -10,6 +10,8 @@ WITH f AS (
            seconds AS visit_seconds
     FROM raw_visits
     WHERE site_id = $1 AND day BETWEEN $2::date AND $3::date AND did @> $12::text[]
+      -- the hourly partitions that can hold those local days (UTC offsets are -12 … +14 h)
+      AND started_at >= $2::date - 1 AND started_at < $3::date + 2
       AND ($4::text IS NULL OR ref_type = $4) AND ($5::text IS NULL OR ref_name = $5)
       AND ($6::text IS NULL OR campaign = $6) AND ($7::text IS NULL OR browser = $7)
       AND ($8::text IS NULL OR os = $8) AND ($9::text IS NULL OR device = $9)

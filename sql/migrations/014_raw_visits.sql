@@ -5,12 +5,14 @@
 -- visit of the period from raw hits again.
 --
 -- This is raw data, not an aggregate: it holds the session id (the roll-up finds a visit's
--- row by it when the visit changes, and DELETE /privacy/me erases by it like every table with
--- one), no IP, and only what the aggregates keep of a hit (paths, event categories, goal
--- ids). It goes with the hits: a visit's row is deleted in the transaction that drops the
--- UTC hour its first action is in (retention/purge.py), so it never outlives the hit it
--- started with. Visits rolled up before this migration have no row: for RETENTION_DAYS after
--- the upgrade, a filter by two things done counts only visits rolled up since.
+-- rows by it when the visit changes, and DELETE /privacy/me erases by it like every table
+-- with one), no IP, and only what the aggregates keep of a hit (paths, event categories, goal
+-- ids). Partitioned by the UTC hour of the visit's first action, as `hits` is by the hour of
+-- each hit: the job drops a visit's hour with the hits' one (retention/purge.py, P4: dropped,
+-- never deleted), so a row never outlives the hit it started with. The roll-up creates the
+-- partitions it writes into, and the job those of the hours ahead. Visits rolled up before
+-- this migration have no row: for RETENTION_DAYS after the upgrade, a filter by two things
+-- done counts only visits rolled up since.
 CREATE TABLE raw_visits (
     site_id    integer NOT NULL,
     session_id uuid NOT NULL,
@@ -29,11 +31,8 @@ CREATE TABLE raw_visits (
     pageviews  integer NOT NULL,
     seconds    bigint NOT NULL,
     did        text[] NOT NULL        -- 'page:/path', 'event:category', 'goal:id', each once
-);
+) PARTITION BY RANGE (started_at);
 -- The roll-up finds a session's visits (to replace them), erasure a session's rows.
 CREATE INDEX raw_visits_session ON raw_visits (site_id, session_id, started_at);
--- Purge by start; a filter's period by local day.
-CREATE INDEX raw_visits_started ON raw_visits (started_at);
-CREATE INDEX raw_visits_day ON raw_visits (site_id, day);
 -- Visits that did all of several things: the intersection of their posting lists.
 CREATE INDEX raw_visits_did ON raw_visits USING gin (did);

@@ -13,7 +13,7 @@ from collector.reports.runner import report_names, run_report
 from collector.retention.horizon import DROP_LEAD
 from collector.retention.purge import AGGREGATE_TABLES
 from collector.retention.scheduler import lock_key
-from collector.storage.partitions import existing_partitions
+from collector.storage.partitions import ensure_partition, existing_partitions
 from tests.reference import install, reference_report
 from tests.retention.backdated import app_at, run, visit
 from tests.support import Running, settings_for
@@ -86,6 +86,24 @@ async def test_no_raw_hit_outlives_retention_by_an_hour_at_any_moment_of_the_day
             async with running.pool.acquire() as conn:
                 hours = await existing_partitions(conn)
             assert hours[0] + timedelta(hours=1) > now - SEVEN_DAYS + DROP_LEAD, now
+            async with running.pool.acquire() as conn:  # dropped, never deleted (P4)
+                visit_hours = await existing_partitions(conn, "raw_visits")
+            assert visit_hours[0] >= hours[0], now
+
+
+async def test_an_hour_of_raw_visits_without_its_hits_hour_goes_at_the_same_bound(
+    own_url: str,
+) -> None:
+    t0 = datetime(2022, 3, 10, 12, tzinfo=UTC)
+    hour = t0 - SEVEN_DAYS - timedelta(hours=3)  # due: its hits' hour is long gone
+    async with app_at(settings_for(own_url), t0) as running:
+        async with running.pool.acquire() as conn:
+            await ensure_partition(conn, hour, "raw_visits")
+            await ensure_partition(conn, t0 - timedelta(hours=1), "raw_visits")
+        await run(running, "hits", t0)
+        async with running.pool.acquire() as conn:
+            left = await existing_partitions(conn, "raw_visits")
+        assert hour not in left and t0 - timedelta(hours=1) in left
 
 
 async def test_a_day_is_folded_when_its_last_raw_hour_goes_and_reads_the_same(
