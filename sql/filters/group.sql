@@ -1,8 +1,8 @@
 -- Every card of the filtered dashboard from the visits `f` (the CTE of facets.sql,
--- actions.sql or done-all.sql, which this follows): one scan, all groupings at once. `card` names the
--- grouping by the GROUPING() bits of the ten keys (first key highest): total, day, hour,
--- referrer, campaign, browser, os, device, country, entry_page. Empty groups are left out;
--- the caller fills the chart's empty days and hours.
+-- actions.sql or done-all.sql, which this follows): one scan, all groupings at once. `card`
+-- names the grouping by the GROUPING() bits of the ten keys (first key highest): total, day,
+-- hour, referrer, campaign, browser, os, device, country, entry_page. Empty groups are left
+-- out; the caller fills the chart's empty days and hours.
 SELECT CASE GROUPING(day, hour, ref_type, ref_name, campaign, browser, os, device, country,
                      entry_page)
             WHEN 1023 THEN 'total' WHEN 511 THEN 'day' WHEN 767 THEN 'hour'
