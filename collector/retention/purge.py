@@ -118,19 +118,12 @@ async def drop_expired_hours(
                     await drop_partition(conn, hour, "raw_visits")
         removals.append(Removal(f"{hour:%Y-%m-%d %H}:00 UTC", rows, "dropped"))
     if table == "hits" and not dry_run:
-        await _drop_expired_visit_hours(conn, now, days)
+        # Hours of raw visits with no hits hour to go with (an old schema's hits partitions
+        # are days): the same bound, dropped on their own; the hits' removals say enough.
+        await drop_expired_hours(
+            conn, settings, now, dry_run, table="raw_visits", retention_days=days
+        )
     return removals
-
-
-async def _drop_expired_visit_hours(conn: asyncpg.Connection, now: datetime, days: int) -> None:
-    """Hours of raw visits that are due and had no hits partition to go with (the hits'
-    partitions of an old schema are days): the same bound, dropped on their own."""
-    for hour in await existing_partitions(conn, "raw_visits"):
-        if not drop_due(hour, now, days):
-            break
-        async with conn.transaction():
-            await conn.execute("SELECT set_config('lock_timeout', $1, true)", DROP_LOCK_TIMEOUT)
-            await drop_partition(conn, hour, "raw_visits")
 
 
 async def fold_expired_days(
