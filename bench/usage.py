@@ -176,7 +176,7 @@ def import_in_process(log: Path, dsn: str, site_id: int, profile: bool) -> dict[
     of `import_files` alone, without the command's start-up; under cProfile with `profile`."""
     from collector.config import Settings
     from collector.sites import list_sites
-    from collector.usage.importer import Importer, register_codecs
+    from collector.usage.importer import Importer
 
     profiler = cProfile.Profile()
     times: dict[str, object] = {}
@@ -184,7 +184,6 @@ def import_in_process(log: Path, dsn: str, site_id: int, profile: bool) -> dict[
     async def go() -> None:
         conn = await asyncpg.connect(dsn)
         try:
-            await register_codecs(conn)
             site = next(s for s in await list_sites(conn) if s.site_id == site_id)
             importer = Importer(conn, Settings(), site, "combined", lambda: datetime.now(UTC))
             if profile:

@@ -392,7 +392,7 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_usage(settings: Settings, args: argparse.Namespace) -> int:
-    from collector.usage.importer import FileSummary, Importer, register_codecs
+    from collector.usage.importer import FileSummary, Importer
     from collector.usage.progress import Progress
     from collector.usage.rollup import roll_up_written
 
@@ -403,7 +403,6 @@ def cmd_usage(settings: Settings, args: argparse.Namespace) -> int:
 
     async def go(s: Settings) -> list[FileSummary]:
         async with connect(s) as conn:
-            await register_codecs(conn)
             site = next((x for x in await list_sites(conn) if x.site_id == args.site), None)
             if site is None:
                 raise ValueError(f"unknown site {args.site}; see: collector site list")

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _V6_KEEP_BYTES = {1: 8, 2: 6, 3: 3}
+_V4_ZEROS = {1: ".0", 2: ".0.0", 3: ".0.0.0"}
 
 
 def anonymise_ip(address: str | None, level: int) -> str | None:
@@ -23,10 +24,12 @@ def anonymise_ip(address: str | None, level: int) -> str | None:
         return None
     if ":" not in address:
         try:
-            packed = socket.inet_pton(socket.AF_INET, address)
+            socket.inet_pton(socket.AF_INET, address)
         except (OSError, ValueError):  # ValueError: lone surrogates (undecodable header bytes), NUL
             return None
-        return socket.inet_ntop(socket.AF_INET, packed[: 4 - level] + b"\0" * level)
+        # inet_pton takes the canonical dotted quad only (no leading zeros, no spaces), so
+        # the text itself can be cut: half the time of packing it again
+        return address.rsplit(".", level)[0] + _V4_ZEROS[level]
     try:
         packed = socket.inet_pton(socket.AF_INET6, address.split("%", 1)[0])
     except (OSError, ValueError):

@@ -56,6 +56,22 @@ def parse_agent(user_agent: str, hints: Hints = NO_HINTS) -> Agent:
     return _parse_agent(_checked(user_agent), hints)
 
 
+def families(user_agent: str) -> tuple[str | None, str | None, bool]:
+    """Browser family, OS family and bot verdict, as `parse_agent` gives them, without the
+    device class: web-server usage data keep none, and an app's Android agent would make
+    the device lists load (seconds) for nothing. Not cached: the caller keeps its own."""
+    user_agent = _checked(user_agent)
+    if not user_agent.strip():
+        return _NO_AGENT.browser, _NO_AGENT.os, _NO_AGENT.is_bot
+    result = _resolver()(user_agent, Domain.USER_AGENT | Domain.OS)
+    browser = result.user_agent
+    return (
+        _label(browser.family) if browser else None,
+        _label(result.os.family) if result.os else None,
+        bot_list().kind(user_agent) is not None,
+    )
+
+
 def bot_kind(user_agent: str) -> str | None:
     """The bot verdict of `parse_agent` alone (the tests' corpora: no browser, no device)."""
     user_agent = _checked(user_agent)

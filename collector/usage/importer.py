@@ -17,7 +17,6 @@ stopped half-way resumes where it stopped. Two imports for one site wait for eac
 from __future__ import annotations
 
 import contextlib
-import functools
 import gzip
 import hashlib
 import io
@@ -26,7 +25,7 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO
@@ -34,20 +33,18 @@ from typing import BinaryIO
 import asyncpg
 
 from collector.config import Settings
-from collector.storage.codecs import decode_inet, encode_inet
-from collector.storage.partitions import ensure_partition, hour_of
+from collector.storage.partitions import ensure_partition
 from collector.tracking.anonymise import anonymise_ip
 from collector.tracking.params import Site
 from collector.usage.formats import Fields
-from collector.usage.intake import Intake
+from collector.usage.intake import Intake, Taken
 from collector.usage.progress import Progress
-from collector.usage.request import COLUMNS, MAX_LINE, Refusal, UsageRow
+from collector.usage.request import COLUMNS, MAX_LINE, Refusal
 from collector.usage.writer import TABLE
 
 FINGERPRINT_LINES = 100
 BATCH = 20_000  # rows per COPY (and per commit of the line count)
 _READ = 1 << 20
-_PROGRESS_EVERY = 1 << 16  # lines between progress redraws (and clock reads)
 _LOCK_CLASS = 0x75736167  # "usag": one import per site at a time
 
 _FIND = "SELECT fingerprint, fingerprint_lines, lines FROM usage_imports WHERE site_id = $1"
@@ -160,18 +157,6 @@ def fingerprint_entry(fields: Fields | Refusal) -> bytes:
     return f"{int(ts.timestamp())}|{coarse}|{path}|{status}|{size}\n".encode("utf-8", "replace")
 
 
-# storage/codecs.py's inet encoder, cached: an import writes the same few thousand truncated
-# prefixes again and again (the cache only ever holds prefixes, never a full address).
-_encode_prefix = functools.lru_cache(maxsize=65536)(encode_inet)
-
-
-async def register_codecs(conn: asyncpg.Connection) -> None:
-    """The import connection's codecs: those of every connection, inet's encoding cached."""
-    await conn.set_type_codec(
-        "inet", schema="pg_catalog", encoder=_encode_prefix, decoder=decode_inet, format="binary"
-    )
-
-
 class Importer:
     """Imports files for one site, on one connection (the caller's)."""
 
@@ -206,7 +191,7 @@ class Importer:
                 chunks = read_lines(stream, lambda: summary.refused.update(("too_long",)))
                 head, first = self._head(chunks)
                 fingerprint, skip = await self._known(head)
-                run = _Run(self, summary, fingerprint, skip, head, first, chunks)
+                run = _Run(self, summary, fingerprint, skip, first, chunks)
                 run.progress = lambda: self._progress.update(
                     name, raw.tell() if size else 0, size, run.done, time.monotonic() - started
                 )
@@ -252,11 +237,11 @@ class Importer:
 
 
 class _Run:
-    """One file's pass. The lines are parsed inside the generator COPY reads its rows from,
-    so PostgreSQL stores one part while the next is parsed (asyncpg sends every 512 KiB).
-    A batch ends after BATCH rows, or before a row whose hour has no partition yet (the
-    partition is made between two COPYs); it commits with the count of lines done, and only
-    then is it added to the summary."""
+    """One file's pass, a chunk of lines (what one read of the file gives) at a time. The
+    chunks are parsed inside the async iterator COPY reads from, so PostgreSQL stores one
+    while the next is parsed. A batch ends after BATCH rows, or before a chunk with a row
+    in an hour that has no partition yet (the partition is made between two COPYs); it
+    commits with the count of lines done, and only then is it added to the summary."""
 
     def __init__(
         self,
@@ -264,7 +249,6 @@ class _Run:
         summary: FileSummary,
         fingerprint: tuple[bytes, int],
         skip: int,
-        head: list[Fields | Refusal],
         first: list[str],
         chunks: Iterator[list[str]],
     ) -> None:
@@ -272,11 +256,10 @@ class _Run:
         self._summary = summary
         self._fingerprint = fingerprint
         self._skip = skip
-        self._head = head
-        self._lines = itertools.chain(first, itertools.chain.from_iterable(chunks))
-        self.done = 0  # lines read (and skipped, refused or yielded)
+        self._chunks = itertools.chain([first], chunks)
+        self.done = 0  # lines read (and skipped, refused or stored)
         self.progress: Callable[[], None] = lambda: None
-        self._held: UsageRow | None = None  # waits for its hour's partition
+        self._held: tuple[int, Taken] | None = None  # lines and rows waiting for partitions
         self._batch = FileSummary(summary.name)  # what the batch in flight adds
         self._newest: datetime | None = None
         self._end = False
@@ -284,15 +267,16 @@ class _Run:
     async def store_all(self) -> None:
         while not self._end:
             if self._held is not None:
-                await self._importer.ensure_hour(hour_of(self._held[1]))
-            await self._store(self._rows())
+                for hour in sorted(self._held[1].hours):
+                    await self._importer.ensure_hour(hour)
+            await self._store()
 
-    async def _store(self, rows: Iterator[UsageRow]) -> None:
+    async def _store(self) -> None:
         importer, batch = self._importer, self._batch
         conn = importer._conn
         async with conn.transaction():
-            await conn.copy_records_to_table(TABLE, records=rows, columns=COLUMNS)
-            done = self.done - (self._held is not None)  # a held row's line is not done
+            await conn.copy_to_table(TABLE, source=self._data(), columns=COLUMNS)
+            done = self.done - (self._held[0] if self._held is not None else 0)
             batch.lines = done - self._summary.lines
             if self._fingerprint[1]:
                 site = importer._site.site_id
@@ -301,46 +285,35 @@ class _Run:
         self._batch = FileSummary(self._summary.name)
         importer._intake.window()
 
-    def _rows(self) -> Iterator[UsageRow]:
-        """The next batch's rows, counting the lines that give none."""
+    async def _data(self) -> AsyncIterator[bytes]:
+        """The next batch's rows as COPY text, a chunk at a time."""
         batch, hours = self._batch, self._importer._hours
-        refused = batch.refused
-        take, reduce = self._importer._intake.take, self._importer._intake.reduce
-        head, skip = self._head, self._skip
-        head_len = len(head)
         if (held := self._held) is not None:
             self._held = None
-            batch.stored += 1
-            yield held
-        last_ts, newest = None, self._newest
-        for line in self._lines:
-            self.done += 1
-            n = self.done
-            if n <= skip:
-                batch.already += 1
-                continue
-            if n <= head_len:
-                fields = head[n - 1]
-                row = fields if isinstance(fields, Refusal) else reduce(fields)
-            else:
-                row = take(line)
-            if type(row) is tuple:
-                ts = row[1]
-                if ts is not last_ts:  # lines of one second share their datetime
-                    last_ts = ts
-                    if newest is None or ts > newest:
-                        newest = self._newest = ts
-                    if hour_of(ts) not in hours:
-                        self._held = row
-                        return
-                batch.stored += 1
-                yield row
-                if batch.stored >= BATCH:
-                    return
-            elif row is Refusal.EXPIRED:
-                batch.expired += 1
-            else:
-                refused[row.value] += 1  # type: ignore[union-attr]
-            if not n & 0xFFFF:
-                self.progress()
+            yield self._add(held[1])
+        for lines in self._chunks:
+            self.done += len(lines)
+            if self._skip:  # imported before
+                skipped = min(self._skip, len(lines))
+                self._skip -= skipped
+                batch.already += skipped
+                lines = lines[skipped:]
+            taken = Taken()
+            self._importer._intake.take_lines(lines, taken)
+            self.progress()
+            if not taken.hours <= hours:
+                self._held = (len(lines), taken)
+                return
+            yield self._add(taken)
+            if batch.stored >= BATCH:
+                return
         self._end = True
+
+    def _add(self, taken: Taken) -> bytes:
+        batch = self._batch
+        batch.stored += len(taken.rows)
+        batch.expired += taken.expired
+        batch.refused.update(taken.refused)
+        if taken.newest is not None and (self._newest is None or taken.newest > self._newest):
+            self._newest = taken.newest
+        return "".join(taken.rows).encode()

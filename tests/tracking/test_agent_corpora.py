@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from collector.tracking.devices import Hints, request_hints
-from collector.tracking.enrich import bot_kind, parse_agent
+from collector.tracking.enrich import bot_kind, families, parse_agent
 from tests.tracking.corpora import (
     Fixture,
     crawler_instances,
@@ -84,3 +84,14 @@ def test_device_types_agree_with_device_detector_on_97_percent_of_its_fixtures()
         if parse_agent(f.user_agent, fixture_hints(f)).device != DEVICE_TYPES[f.device_type]
     ]
     assert 1 - len(differ) / len(fixtures) >= DEVICE_AGREEMENT, differ[:20]
+
+
+def test_the_usage_datas_families_are_parse_agents_without_the_device() -> None:
+    # enrich.families (web-server usage rows) asks ua-parser for less and skips the device
+    # lists; what it gives must be what parse_agent gives, on every kind of agent.
+    people = sorted({f.user_agent for f in device_detector_people()})[::20]
+    agents = [*people, *device_detector_bots()[::10], "", "-", "curl/8.5.0"]
+    assert len(agents) > 1500
+    for ua in agents:
+        agent = parse_agent(ua)
+        assert families(ua) == (agent.browser, agent.os, agent.is_bot), ua

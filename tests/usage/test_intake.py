@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -158,3 +160,27 @@ def test_a_line_that_trips_a_bug_is_refused_and_logged_once_without_its_text(
     assert take.take(line()) is Refusal.UNPARSABLE
     assert caplog.text.count("usage_line=failed error=ValueError") == 1
     assert "203.0.113.57" not in caplog.text
+
+
+def test_usage_lines_never_load_the_device_lists() -> None:
+    # They take seconds to load and a usage row has no device: an Android app's agent (the
+    # case that loads them for a hit) must not make an import pay for them.
+    app = line(
+        agent="Dalvik/2.1.0 (Linux; U; Android 9; SM-T590 Build/PPR1)", when=datetime.now(UTC)
+    )
+    script = (
+        "from datetime import UTC, datetime\n"
+        "from collector.config import Settings\n"
+        "from collector.tracking import devices\n"
+        "from collector.tracking.params import Site\n"
+        "from collector.usage.intake import Intake\n"
+        "site = Site(3, 'C', ('c.example',))\n"
+        "intake = Intake(Settings(), lambda: datetime.now(UTC), site=site)\n"
+        f"row = intake.take({app!r})\n"
+        "assert type(row) is tuple, row\n"
+        "print(devices.device_list.cache_info().currsize)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "0"
