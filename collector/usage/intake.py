@@ -131,7 +131,7 @@ class Intake:
     def take_lines(self, lines: list[str], taken: Taken) -> None:
         """`take` for an import's chunk of lines, its rows written as COPY text lines: the
         import's hot loop. asyncpg's binary encoding of a row cost 5 µs (its timestamptz
-        and our inet codec most), more than the parse; this costs a fifth of that."""
+        and our inet codec most), about as much as the parse; this line, 2 µs or less."""
         rows, refused = taken.rows, taken.refused
         hours, newest = taken.hours, taken.newest
         last_ts: datetime | None = None
