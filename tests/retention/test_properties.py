@@ -385,6 +385,9 @@ async def _raw_visits_agree(conn: asyncpg.Connection, site: int, first: date, la
 
 
 @pytest.mark.timeout(600)  # 27 reports and their references, for every example
+# A failing example's traffic prints as 60 kB or more; Hypothesis warns about that, and the
+# suite's warnings-as-errors would hide the example behind the warning.
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
