@@ -29,7 +29,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -45,6 +45,7 @@ from collector.tracking.hit import COLUMNS, Hit, to_record
 log = logging.getLogger(__name__)
 
 _TS = COLUMNS.index("ts")
+_HOUR = timedelta(hours=1)
 _CONNECT_TIMEOUT = 5.0  # a black-holed database host must not stall the writer for minutes
 _MAX_BACKOFF = 5.0
 _CATCH_UP = 20  # largest COPY, in batches, while the writer is behind
@@ -384,7 +385,18 @@ class HitWriter:
         return len(kept)
 
     async def _ensure_partitions(self, conn: asyncpg.Connection, batch: list[Record]) -> None:
-        for hour in {hour_of(r[_TS]) for r in batch} - self._hours:  # type: ignore[arg-type]
+        # A batch's hits are nearly all of one hour: two comparisons a record, and hour_of
+        # (an astimezone and a replace, 2% of a hit's CPU as a set comprehension) only where
+        # a record leaves the last one's hour.
+        hours: set[datetime] = set()
+        start = end = None
+        for record in batch:
+            ts: datetime = record[_TS]  # type: ignore[assignment]
+            if start is None or not start <= ts < end:  # type: ignore[operator]
+                start = hour_of(ts)
+                end = start + _HOUR
+                hours.add(start)
+        for hour in hours - self._hours:
             await ensure_partition(conn, hour)
             self._hours.add(hour)
 
