@@ -16,7 +16,10 @@ from pathlib import Path
 # (bucket, test on a frame's file): first match from the innermost frame outwards wins.
 BUCKETS: list[tuple[str, tuple[str, ...]]] = [
     ("writer (queue, COPY encoding)", ("collector/storage/",)),
-    ("fast path (predispatch, raw answer)", ("predispatch", "raw_answer")),
+    (
+        "fast path (pixel protocol, predispatch, raw answer)",
+        ("pixel_protocol", "predispatch", "raw_answer"),
+    ),
     ("hit path (endpoint, params, enrich, …)", ("collector/tracking/", "collector/metrics")),
     ("other collector code", ("collector/",)),
     ("aiohttp response (prepare, headers, write)", ("web_response", "http_writer", "helpers")),
@@ -34,6 +37,7 @@ LEAVES = {
     "run_one": "event loop (uvloop, C: epoll, reads)",
     "run_app": "event loop (uvloop, C: epoll, reads)",
     "RawAnswer.prepare": "socket writes (transport.write)",
+    "PixelHandler._answer": "socket writes (transport.write)",
     "StreamWriter._writelines": "socket writes (transport.write)",
 }
 
@@ -55,6 +59,7 @@ def summarise(path: Path, top: int = 20) -> str:
     buckets: Counter[str] = Counter()
     leaves: Counter[str] = Counter()
     total = 0
+    unit = 0  # samples inside process_hit: the same parse, validate and enrich in any build
     for profile in doc["profiles"]:
         weights = profile.get("weights") or [1] * len(profile["samples"])
         for sample, weight in zip(profile["samples"], weights, strict=True):
@@ -62,12 +67,19 @@ def summarise(path: Path, top: int = 20) -> str:
             # py-spy --idle is off: every sample is a thread on CPU
             total += weight
             buckets[_bucket(stack)] += weight
+            if any(frame["name"] == "process_hit" for frame in stack):
+                unit += weight
             if stack:
                 leaf = stack[-1]
                 leaves[f"{leaf['name']} ({Path(leaf.get('file') or '?').name})"] += weight
     if not total:
         return "no samples"
     lines = [f"{total:.1f} s of samples"]  # py-spy weighs each sample by its interval
+    if unit:
+        # Shares of one process under the same load: steadier than CPU per hit on a busy
+        # machine. All of it over process_hit (the hit path's core, the same code before and
+        # after a change around it) is what the rest costs in those units.
+        lines.append(f"{total / unit:.2f} × the samples in process_hit")
     lines += [f"{100 * n / total:5.1f}%  {name}" for name, n in buckets.most_common()]
     lines.append(f"top {top} innermost frames:")
     lines += [f"{100 * n / total:5.1f}%  {name}" for name, n in leaves.most_common(top)]

@@ -80,6 +80,12 @@ class AccessLogger(AbstractAccessLogger):
     """Method, path without query, status, time. Never the client address (P2), never the
     query string (it may carry `cip`, `uid` or personal data in URLs)."""
 
+    @property
+    def enabled(self) -> bool:
+        # As aiohttp's own: a logger that would drop the line costs nothing per request,
+        # and the pixel protocol answers without the task (tracking/pixel_protocol.py).
+        return self.logger.isEnabledFor(logging.INFO)
+
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         self.logger.info(
             "%s %s %s %.1fms",

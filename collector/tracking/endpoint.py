@@ -154,27 +154,30 @@ def _peer(request: web.BaseRequest) -> str | None:
     return peer[0] if isinstance(peer, tuple) else None
 
 
-def _is_https(request: web.BaseRequest, peer_trusted: bool) -> bool:
-    if peer_trusted:
-        return request.headers.get("X-Forwarded-Proto", "").lower() == "https"
-    return request.secure
+@dataclass(slots=True)
+class Admitted:
+    """A request's hits, validated and enriched, not yet offered to the writer."""
+
+    hits: list[Hit]
+    invalid: list[int]  # indexes of a bulk's invalid requests
+    ctx: HitContext
+    peer_trusted: bool  # the address came from a trusted proxy's header
 
 
-async def track(
-    request: web.BaseRequest,
+def admit(
     t: Tracking,
+    headers: Mapping[str, str],
+    peer: str | None,
     batch: list[dict[str, str] | None],
-    bulk: Bulk | None = None,
-    pixel_answer: PixelAnswer = answer,
-) -> Answer:
-    """Track one request (`bulk` None) or a bulk's requests; a None in `batch` is a bulk
-    request already found invalid. A single request is answered by `pixel_answer`."""
+    bulk: Bulk | None,
+    pixel_answer: PixelAnswer,
+) -> Answer | Admitted:
+    """Everything before the queue: the answer when the request ends here (rate limit, no
+    consent, a single request's Reject), else its hits. A None in `batch` is a bulk request
+    already found invalid."""
     settings, metrics = t.settings, t.metrics
-    headers = request.headers
-    peer = _peer(request)
     full = client_address(peer, headers, settings.trusted_proxies)
     ip_prefix = anonymise_ip(full, settings.ip_mask_level)  # P2: first, before anything else
-    peer_trusted = full != peer
     if t.limiter is not None and (limited := _rate_limited(t, ip_prefix, len(batch))) is not None:
         return limited
 
@@ -203,18 +206,79 @@ async def track(
     if isinstance(processed, Reject):
         return _reject(processed)
     hits, invalid = processed
-    if hits and (refused := await _offer_durably(t, hits) if t.durable else _offer(t, hits)):
-        return refused
-    metrics.count("hits_accepted", amount=len(hits))
+    return Admitted(hits, invalid, ctx, full != peer)
+
+
+def accepted(
+    t: Tracking,
+    admitted: Admitted,
+    headers: Mapping[str, str],
+    secure: bool,
+    batch: list[dict[str, str] | None],
+    bulk: Bulk | None,
+    pixel_answer: PixelAnswer,
+) -> Answer:
+    """The answer once the admitted hits are in the queue (or the journal). `secure`: the
+    connection is TLS (what decides the cookie's Secure flag without a trusted proxy)."""
+    hits = admitted.hits
+    t.metrics.count("hits_accepted", amount=len(hits))
     cookie = None
-    if hits and ctx.new_session:
-        cookie = session_cookie_header(ctx.session_id, _is_https(request, peer_trusted))
+    if hits and admitted.ctx.new_session:
+        https = (
+            headers.get("X-Forwarded-Proto", "").lower() == "https"
+            if admitted.peer_trusted
+            else secure
+        )
+        cookie = session_cookie_header(admitted.ctx.session_id, https)
     if bulk is None:
         return pixel_answer(_sends_image(batch[0]), cookie)
-    response = bulk.answer(len(hits), invalid)
+    response = bulk.answer(len(hits), invalid=admitted.invalid)
     if cookie is not None:
         response.headers["Set-Cookie"] = cookie
     return response
+
+
+async def track(
+    request: web.BaseRequest,
+    t: Tracking,
+    batch: list[dict[str, str] | None],
+    bulk: Bulk | None = None,
+    pixel_answer: PixelAnswer = answer,
+) -> Answer:
+    """Track one request (`bulk` None) or a bulk's requests; a None in `batch` is a bulk
+    request already found invalid. A single request is answered by `pixel_answer`."""
+    headers = request.headers
+    admitted = admit(t, headers, _peer(request), batch, bulk, pixel_answer)
+    if not isinstance(admitted, Admitted):
+        return admitted
+    hits = admitted.hits
+    if hits and (refused := await _offer_durably(t, hits) if t.durable else _offer(t, hits)):
+        return refused
+    return accepted(t, admitted, headers, request.secure, batch, bulk, pixel_answer)
+
+
+def track_pixel_now(
+    query: str,
+    headers: Mapping[str, str],
+    peer: str | None,
+    secure: bool,
+    t: Tracking,
+    pixel_answer: PixelAnswer,
+) -> Answer:
+    """A pixel GET tracked without awaiting anything (not with COLLECTOR_DURABILITY=fsync):
+    what the pixel protocol (pixel_protocol.py) answers as the request's bytes arrive."""
+    if (full := _refuse_if_full(t, 1)) is not None:
+        return full
+    params = parse_query(query)
+    if isinstance(params, Reject):
+        return _reject(params)
+    batch: list[dict[str, str] | None] = [params]
+    admitted = admit(t, headers, peer, batch, None, pixel_answer)
+    if not isinstance(admitted, Admitted):
+        return admitted
+    if admitted.hits and (refused := _offer(t, admitted.hits)):
+        return refused
+    return accepted(t, admitted, headers, secure, batch, None, pixel_answer)
 
 
 def _process_all(

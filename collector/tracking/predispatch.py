@@ -25,6 +25,7 @@ from aiohttp import web
 from aiohttp.http import HttpVersion11
 
 from collector.appkeys import TRACKING
+from collector.tracking import pixel_protocol
 from collector.tracking.cors import TRACKING_PATHS
 from collector.tracking.endpoint import track_pixel
 from collector.tracking.raw_answer import Answers, RawAnswer
@@ -71,9 +72,10 @@ def install(runner: web.AppRunner) -> None:
 
 
 async def ready_runner(app: web.Application, **kwargs: object) -> web.AppRunner:
-    """An AppRunner for `app`, set up, with the pre-dispatch in front: what `collector
-    serve` and the tests run."""
+    """An AppRunner for `app`, set up, with the pixel protocol (pixel_protocol.py) and the
+    pre-dispatch in front: what `collector serve` and the tests run."""
     runner = web.AppRunner(app, **kwargs)  # type: ignore[arg-type]
     await runner.setup()
     install(runner)
+    pixel_protocol.install(runner)
     return runner

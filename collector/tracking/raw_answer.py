@@ -57,6 +57,19 @@ class RawAnswer:
         return None
 
 
+def encode(response: web.Response) -> bytes:
+    """A refusal (a 4xx or 5xx `Response` with a text body) as the bytes aiohttp writes for
+    it on a keep-alive HTTP/1.1 request, with the Vary the CORS wrapper adds: its headers in
+    their order, then Content-Length, Date and Server. Rare, so not cached."""
+    body = response.body
+    assert isinstance(body, bytes) and body, "a refusal has a text body"
+    lines = [f"HTTP/1.1 {response.status} {response.reason}\r\n"]
+    lines += [f"{name}: {value}\r\n" for name, value in response.headers.items()]
+    lines.append(f"Vary: Origin\r\nContent-Length: {len(body)}\r\n")
+    lines.append(f"Date: {formatdate(usegmt=True)}\r\n")
+    return "".join(lines).encode() + _SERVER + b"\r\n" + body
+
+
 class _Kind:
     """One answer (the GIF or the 204) as bytes: the head up to where a Set-Cookie goes,
     the rest of the head for the current second (`tail`), the body."""
