@@ -12,12 +12,13 @@ WITH hits AS (
         FROM hits h WHERE action = 'order') o
     WHERE nth = 1 AND day BETWEEN $2::date AND $3::date AND ec_items IS NOT NULL
 ), lines AS (
-    SELECT o.session_id, o.visit_no, o.day, o.tie, e ->> 0 AS sku, e ->> 1 AS name,
+    SELECT o.session_id, o.visit_no, o.day, o.ts, o.tie, e ->> 0 AS sku, e ->> 1 AS name,
            e ->> 2 AS category, (e ->> 3)::numeric AS price, (e ->> 4)::bigint AS quantity
     FROM orders o CROSS JOIN LATERAL jsonb_array_elements(o.ec_items) e
 ), per_day AS (
+    -- an order is its hit: tie (ctid) alone repeats across the hourly partitions, ts picks one
     SELECT day, sku, name, category, sum(quantity) AS quantity, sum(price * quantity) AS revenue,
-           count(DISTINCT (session_id, visit_no, tie)) AS orders,
+           count(DISTINCT (session_id, visit_no, ts, tie)) AS orders,
            count(DISTINCT (session_id, visit_no)) AS visits
     FROM lines GROUP BY day, sku, name, category
 )

@@ -6,7 +6,8 @@
 -- A new visit starts on a session's first action, after 30 minutes without a hit, or with
 -- new_visit=1 on an action; a heartbeat (ping) extends the visit it follows and never starts
 -- one, and pings before a segment's first action are left out. Hits of one instant are
--- ordered by their row position (as the roll-up orders them). A session's first hit marked
+-- ordered by their row position (as the roll-up orders them; `tie` is unique only
+-- with ts, as each hour's hits have a partition of their own). A session's first hit marked
 -- continues_visit continues a visit counted before migration 007. `tz`: the zone the site had
 -- when the visit started, in which its hits' days and hours are cut.
 CREATE OR REPLACE FUNCTION pg_temp.visit_hits(p_site integer)
