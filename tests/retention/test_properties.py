@@ -415,3 +415,45 @@ def test_a_catch_up_planned_as_a_large_one_gives_the_same_reports(
     monkeypatch.setattr(rollup, "_ANALYZE_FROM_HITS", 0)
     monkeypatch.setattr(rollup, "_NO_NESTED_LOOPS_FROM_HITS", 0)
     asyncio.run(_check(own_database, data))
+
+
+async def test_two_orders_of_a_visit_in_two_hours_count_as_two_orders_of_their_product(
+    own_url: str,
+) -> None:
+    """A failing example the property test found: one visit on the night clocks change, an
+    order of SKU1 and a later, different order with SKU1 too, each the first row of its hourly
+    partition of hits. Matomo counts the distinct orders with the product (two)."""
+    window = WINDOWS[0]
+    session = uuid.UUID(int=7).hex
+    first, later = window + timedelta(hours=8, minutes=7), window + timedelta(hours=12, minutes=36)
+
+    def hit(ts: datetime, action: str, order: tuple[float, str] | None = None) -> Hit:
+        revenue, items = order or (None, None)
+        return Hit(
+            site_id=1,
+            ts=ts,
+            session_id=session,
+            new_visit=False,
+            action=action,
+            url="https://site.example/a",
+            revenue=revenue,
+            ec_items=items,
+        )
+
+    keep_alive = [hit(first + timedelta(minutes=20 * n), "pageview") for n in range(1, 14)]
+    # the two orders first: each is the first row of its hour's partition
+    hits = [hit(first, "order", ORDERS[0]), hit(later, "order", ORDERS[2]), *keep_alive]
+    await _check(own_url, Traffic(window, [(0, h) for h in hits], [(0, 0), (-1, 3)]))
+    conn = await asyncpg.connect(own_url)
+    try:
+        # what once hid the second order: both rows at one position, in two partitions
+        assert (
+            await conn.fetchval("SELECT count(DISTINCT ctid) FROM hits WHERE action = 'order'") == 1
+        )
+        site = await conn.fetchval("SELECT site_id FROM sites WHERE name = 'p1'")
+        day = window.date()
+        products = await run_report(conn, "products", site, day, day, 1000)
+    finally:
+        await conn.close()
+    book = next(p for p in products if p["sku"] == "SKU1")
+    assert (book["quantity"], book["revenue"], book["orders"], book["visits"]) == (3, 25.5, 2, 1)
