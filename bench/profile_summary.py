@@ -37,7 +37,7 @@ LEAVES = {
     "run_one": "event loop (uvloop, C: epoll, reads)",
     "run_app": "event loop (uvloop, C: epoll, reads)",
     "RawAnswer.prepare": "socket writes (transport.write)",
-    "PixelHandler._answer": "socket writes (transport.write)",
+    "_send": "socket writes (transport.write)",
     "StreamWriter._writelines": "socket writes (transport.write)",
 }
 
@@ -79,7 +79,7 @@ def summarise(path: Path, top: int = 20) -> str:
         # Shares of one process under the same load: steadier than CPU per hit on a busy
         # machine. All of it over process_hit (the hit path's core, the same code before and
         # after a change around it) is what the rest costs in those units.
-        lines.append(f"{total / unit:.2f} × the samples in process_hit")
+        lines.append(f"{total / unit:.2f} units: all samples over those inside process_hit")
     lines += [f"{100 * n / total:5.1f}%  {name}" for name, n in buckets.most_common()]
     lines.append(f"top {top} innermost frames:")
     lines += [f"{100 * n / total:5.1f}%  {name}" for name, n in leaves.most_common(top)]

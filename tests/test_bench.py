@@ -145,3 +145,21 @@ def test_profile_summary_buckets_samples_by_their_innermost_known_frame(tmp_path
     assert " 50.0%  hit path" in text  # orjson under track counts as the hit path's
     assert " 25.0%  writer" in text
     assert " 25.0%  aiohttp protocol" in text
+
+
+def test_profile_summary_gives_the_request_in_units_of_process_hit(tmp_path: Path) -> None:
+    sys.path.insert(0, str(BENCH))
+    from profile_summary import summarise
+
+    frames = [
+        {"name": "_answer", "file": "/x/collector/tracking/pixel_protocol.py"},
+        {"name": "process_hit", "file": "/x/collector/tracking/pipeline.py"},
+        {"name": "_send", "file": "/x/collector/tracking/pixel_protocol.py"},
+    ]
+    samples = [[0, 1], [0, 1], [0], [0, 2], [0, 2]]  # 2 of 5 inside process_hit
+    doc = {"shared": {"frames": frames}, "profiles": [{"samples": samples}]}
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(doc))
+    text = summarise(path)
+    assert "2.50 units: all samples over those inside process_hit" in text
+    assert " 40.0%  socket writes" in text  # the send has its own frame, _send
