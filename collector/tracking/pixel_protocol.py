@@ -37,7 +37,19 @@ from collector.tracking.raw_answer import Answers, RawAnswer, encode
 _PATHS = frozenset(TRACKING_PATHS)
 # What this reads and writes of RequestHandler: checked once, so that an aiohttp that has
 # changed them serves as before instead of answering wrongly.
-_NEEDS = ("_waiter", "_messages", "_parser", "_keepalive", "_next_keepalive_close_time")
+_NEEDS = (
+    "_waiter",
+    "_messages",
+    "_parser",
+    "_manager",
+    "_close",
+    "_force_close",
+    "_logging_enabled",
+    "_keepalive",
+    "_keepalive_handle",
+    "_keepalive_timeout",
+    "_next_keepalive_close_time",
+)
 
 
 def eligible(message: Any, payload: object) -> bool:
@@ -82,12 +94,17 @@ class PixelHandler(RequestHandler):
             self._waiter = waiter
         messages = self._messages
         transport = self.transport
-        while messages and not self._force_close and not self._close:
+        # A pipeline deeper than the parser's queue (aiohttp >= 3.14: 32) paused reading; the
+        # task resumes it as it drains the queue, so such a burst is all the task's.
+        paused = getattr(self, "_buffer_paused", False)
+        consumed = getattr(self._parser, "message_consumed", None)
+        while messages and not paused and not self._force_close and not self._close:
             message, payload = messages[0]
             if transport is None or self.writing_paused or not eligible(message, payload):
                 break
             messages.popleft()
-            self._parser.message_consumed()  # type: ignore[union-attr]
+            if consumed is not None:
+                consumed()  # a parser slot free again, as the task frees it (aiohttp >= 3.14)
             self._answer(message, transport)
         if messages and not waiter.done():
             waiter.set_result(None)  # the rest is the task's, in order

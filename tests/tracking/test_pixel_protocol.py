@@ -124,18 +124,19 @@ async def test_what_the_protocol_does_not_take_reaches_the_task_in_order(
 async def test_a_client_that_does_not_read_gets_its_answers_through_the_task(
     database_url: str,
 ) -> None:
-    # Pipelined pixels while the client reads nothing: once the connection's write buffer is
-    # full (writes paused) the protocol stops and the task answers, waiting for the client to
-    # read; nothing piles up, and every hit is answered once it does. Small buffers on both
-    # sides, so that a few hundred answers fill them.
-    count = 2000
+    # Pixels sent one by one while the client reads nothing: once the connection's write
+    # buffer is full (writes paused) the protocol stops and the task answers, waiting for the
+    # client to read; nothing piles up, and every hit is answered once it does. Small socket
+    # buffers on both sides and a client stream that reads 2 KiB, so that a few hundred
+    # answers fill them.
+    count = 600
     async with task_recording(database_url) as (running, reached, query):
         host, port = running.base.removeprefix("http://").split(":")
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.connect((host, int(port)))
         sock.setblocking(False)
-        reader, writer = await asyncio.open_connection(sock=sock)
+        reader, writer = await asyncio.open_connection(sock=sock, limit=1024)  # reads 2 KiB
         assert running.runner is not None and running.runner.server is not None
         for _ in range(100):
             if running.runner.server.connections:
@@ -149,16 +150,16 @@ async def test_a_client_that_does_not_read_gets_its_answers_through_the_task(
         handler.transport.set_write_buffer_limits(high=4096)  # type: ignore[attr-defined]
         raw = get(f"/matomo.php?{query}", SESSION)
         sending = asyncio.create_task(_send(writer, raw, count))
-        for _ in range(300):
-            if reached:
+        most = 0  # the most the server's write buffer held while the client read nothing
+        for _ in range(250):
+            most = max(most, handler.transport.get_write_buffer_size())
+            if sending.done():
                 break
-            await asyncio.sleep(0.05)
-        assert reached, "the protocol went on writing to a client that reads nothing"
-        buffered = handler.transport.get_write_buffer_size()
+            await asyncio.sleep(0.02)
         answers = await read_answers(reader, count)
         await sending
         writer.close()
-        assert buffered < 64 * 1024  # the task waits for the client: no answers pile up
+        assert most < 64 * 1024, "the protocol went on writing to a client that reads nothing"
         assert all(head.startswith(b"HTTP/1.1 200 OK") for head, _ in answers)
         assert 0 < len(reached) < count
         await running.flush()
@@ -166,9 +167,12 @@ async def test_a_client_that_does_not_read_gets_its_answers_through_the_task(
 
 
 async def _send(writer: asyncio.StreamWriter, raw: bytes, count: int) -> None:
-    for _ in range(count // 100):
-        writer.write(raw * 100)
+    # One at a time, 2 ms apart: each read holds one request, so that it is the full write
+    # buffer, not a paused parser (32 queued), that hands the rest to the task.
+    for _ in range(count):
+        writer.write(raw)
         await writer.drain()
+        await asyncio.sleep(0.002)
 
 
 async def test_the_keep_alive_timeout_counts_from_the_last_answer(database_url: str) -> None:
@@ -237,3 +241,20 @@ async def test_a_bug_in_the_hit_path_is_a_500_and_one_short_log_line(
     messages = [r.getMessage() for r in caplog.records if r.name == "aiohttp.server"]
     assert [m.split(" at=")[0] for m in messages] == ["http=error error=ValueError"]
     assert "127.77.66.55" not in caplog.text and "alice" not in caplog.text
+
+
+async def test_a_deep_pipeline_in_one_write_is_answered_whole(database_url: str) -> None:
+    # More requests in one write than aiohttp's parser queues (32): it stops reading until the
+    # queue drains, which its task then resumes; all of them are answered, in order.
+    count = 100
+    async with task_recording(database_url) as (running, reached, query):
+        host, port = running.base.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"".join(get(f"/matomo.php?{query}&n={i}", SESSION) for i in range(count)))
+        await writer.drain()
+        answers = await read_answers(reader, count)
+        writer.close()
+        assert all(head.startswith(b"HTTP/1.1 200 OK") for head, _ in answers)
+        assert reached == ["GET /matomo.php"] * count  # all the task's, which resumes reading
+        await running.flush()
+        assert len(await running.rows()) == count
